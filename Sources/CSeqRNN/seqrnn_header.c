@@ -1,0 +1,2 @@
+/* Anchors the C target that exposes include/seqrnn.h to Swift. */
+#include "seqrnn.h"

@@ -1,0 +1,54 @@
+/*
+ * Internal C support for the Swift core (not part of the public ABI; the
+ * symbols are hidden from libseqrnn.so by its version script).
+ *
+ * - BLAS: loaded at run time, so that the CPU-type fix for OpenBLAS can be
+ *   put in place before OpenBLAS initialises (see blas_loader.c).
+ * - The thread-local "last error" text behind seqrnn_last_error().
+ */
+#ifndef SEQRNN_SUPPORT_H
+#define SEQRNN_SUPPORT_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** C = alpha * op(A) * op(B) + beta * C, row-major, float32.
+ *  op(X) is X or X^T as trans_x says. Uses the loaded BLAS, or a built-in
+ *  loop when none could be loaded. */
+void srnn_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
+                float alpha, const float *a, int64_t lda, const float *b,
+                int64_t ldb, float beta, float *c, int64_t ldc);
+
+/** The float64 twin of srnn_sgemm (used by the double-precision gradient
+ *  checks of the test suite). */
+void srnn_dgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
+                double alpha, const double *a, int64_t lda, const double *b,
+                int64_t ldb, double beta, double *c, int64_t ldc);
+
+/** Loads the BLAS once (thread-safe) and describes it, e.g.
+ *  "OpenBLAS 0.3.21 ... (Cooperlake)"; "built-in" when none was found. */
+const char *srnn_blas_info(void);
+
+/** Sets the number of threads the loaded BLAS may use (if it can be told). */
+void srnn_blas_set_threads(int threads);
+
+/** Static text of a status code (see seqrnn_status_string). */
+const char *srnn_status_text(int code);
+
+/** Static "MAJOR.MINOR.PATCH" from the header's macros. */
+const char *srnn_version_text(void);
+
+/** Stores message as this thread's last error (truncated to 1 KiB). */
+void srnn_error_set(const char *message);
+
+/** This thread's last error text, "" if none. Never NULL. */
+const char *srnn_error_get(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

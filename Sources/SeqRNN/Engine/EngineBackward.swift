@@ -1,0 +1,177 @@
+extension Engine {
+  /// Backpropagation through time from `logitGradients` (in `scratch`) to
+  /// every parameter (accumulated into `gradients`, laid out like the
+  /// parameters) and, optionally, to the input features (`featureGradients`,
+  /// batch-major `[B][T][I]`, overwritten).
+  ///
+  /// Per step: one fused pass for the gate gradients and one GEMM for the
+  /// previous state's gradient. After the time loop, one large GEMM per
+  /// weight matrix over all steps, and one for the layer input's gradient.
+  package func backward(
+    _ input: EngineInput, tape: Tape<T>, scratch: BackwardScratch<T>,
+    gradients: UnsafeMutablePointer<T>, featureGradients: UnsafeMutablePointer<T>?
+  ) {
+    let (b, t, h) = (input.batchSize, input.seqLen, config.hiddenSize)
+    let d = config.directions
+    let width = d * h
+    let o = config.outputSize
+    let rows = tape.headRows
+    let dLogits = UnsafePointer(scratch.logitGradients!)
+
+    // Head: dW = dlogits^T x inputs, db = column sums, d(inputs) = dlogits x W.
+    T.gemm(
+      true, false, o, width, rows, 1, dLogits, o, tape.headInput, width, 1,
+      gradients + layout.headWeight, width)
+    addColumnSums(dLogits, rows: rows, columns: o, into: gradients + layout.headBias)
+    var dOutputs = scratch.layerGradients.0
+    var dInputs = scratch.layerGradients.1
+    let dHead: UnsafeMutablePointer<T> =
+      config.outputMode == .sequence ? dOutputs : scratch.headInputGradients
+    T.gemm(
+      false, false, rows, width, o, 1, dLogits, o, parameters + layout.headWeight, width, 0,
+      dHead, width)
+    if config.outputMode == .last {
+      dOutputs.update(repeating: 0, count: t * b * width)
+      for i in 0..<b {
+        let last = input.lengths[i] - 1
+        (dOutputs + (last * b + i) * width).update(from: dHead + i * width, count: h)
+        if d == 2 { (dOutputs + i * width + h).update(from: dHead + i * width + h, count: h) }
+      }
+    }
+
+    let wantInputGradient = config.usesTokens || featureGradients != nil
+    for layer in stride(from: config.numLayers - 1, through: 0, by: -1) {
+      let inWidth = config.layerInputSize(layer)
+      let layerInput = layer == 0 ? UnsafePointer(tape.input!) : UnsafePointer(tape.layerOutputs[layer - 1])
+      let needInput = layer > 0 || wantInputGradient
+      for direction in 0..<d {
+        backwardDirection(
+          layer: layer, direction: direction, input: input, tape: tape, scratch: scratch,
+          outputGradient: dOutputs, layerInput: layerInput, inputWidth: inWidth,
+          inputGradient: needInput ? dInputs : nil, accumulate: direction > 0,
+          gradients: gradients)
+      }
+      swap(&dOutputs, &dInputs)
+    }
+    // dOutputs now holds dL/d(layer-0 input), time-major.
+    guard wantInputGradient else { return }
+    let e = config.embeddingOrInputSize
+    if let tokens = input.tokens, let embedding = layout.embedding {
+      for s in 0..<t {
+        for i in 0..<b where s < input.lengths[i] {
+          let row = gradients + embedding + Int(tokens[i * t + s]) * e
+          let g = dOutputs + (s * b + i) * e
+          for k in 0..<e { row[k] += g[k] }
+        }
+      }
+    }
+    if let featureGradients {
+      for i in 0..<b {
+        for s in 0..<t {
+          let dst = featureGradients + (i * t + s) * e
+          if s < input.lengths[i] {
+            dst.update(from: dOutputs + (s * b + i) * e, count: e)
+          } else {
+            dst.update(repeating: 0, count: e)
+          }
+        }
+      }
+    }
+  }
+
+  private func backwardDirection(
+    layer: Int, direction: Int, input: EngineInput, tape: Tape<T>, scratch: BackwardScratch<T>,
+    outputGradient: UnsafePointer<T>, layerInput: UnsafePointer<T>, inputWidth: Int,
+    inputGradient: UnsafeMutablePointer<T>?, accumulate: Bool, gradients: UnsafeMutablePointer<T>
+  ) {
+    let (b, t, h) = (input.batchSize, input.seqLen, config.hiddenSize)
+    let gh = config.cell.gateCount * h
+    let isGRU = config.cell == .gru
+    let offsets = layout.recurrent[layer][direction]
+    let whh = parameters + offsets.weightHH
+    let states = tape.states[layer][direction]
+    let cells = config.cell == .lstm ? tape.cells[layer][direction] : nil
+    let gates = tape.gates[layer][direction]
+    let dG = scratch.gateGradients!
+    let dHn = scratch.gruHiddenGradients!
+    let dh = scratch.hiddenCarry!
+    let dc = scratch.cellCarry!
+    let result = scratch.recurrentResult!
+    let direct = scratch.directPath!
+    dh.update(repeating: 0, count: b * h)
+    dc.update(repeating: 0, count: b * h)
+    let kernels = CellKernels<T>(
+      cell: config.cell, hidden: h, batch: b, outputStride: config.directions * h,
+      outputOffset: direction * h)
+
+    for step in 0..<t {
+      let s = direction == 0 ? t - 1 - step : step
+      let (previous, next) = direction == 0 ? (s, s + 1) : (s + 1, s)
+      let dGStep = dG + s * b * gh
+      let dHnStep = dHn + s * b * h
+      kernels.backwardStep(
+        step: s, lengths: input.lengths, gates: gates + s * b * gh,
+        outputGradient: outputGradient + s * b * config.directions * h,
+        hPrevious: states + previous * b * h, hNext: states + next * b * h,
+        cPrevious: cells.map { UnsafePointer($0 + previous * b * h) },
+        cNext: cells.map { UnsafePointer($0 + next * b * h) },
+        gruHidden: isGRU ? UnsafePointer(tape.gruHidden[layer][direction] + s * b * h) : nil,
+        hiddenCarry: dh, cellCarry: dc, gateGradients: dGStep, gruHiddenGradients: dHnStep,
+        directPath: direct)
+      // dL/dh_prev = dG x W_hh (GRU: the n block goes through dHn instead).
+      if isGRU {
+        T.gemm(false, false, b, h, 2 * h, 1, dGStep, gh, whh, h, 0, result, h)
+        T.gemm(false, false, b, h, h, 1, dHnStep, h, whh + 2 * h * h, h, 1, result, h)
+      } else {
+        T.gemm(false, false, b, h, gh, 1, dGStep, gh, whh, h, 0, result, h)
+      }
+      for i in 0..<b where s < input.lengths[i] {
+        let carry = dh + i * h
+        let product = result + i * h
+        if isGRU {
+          let path = direct + i * h
+          for j in 0..<h { carry[j] = product[j] + path[j] }
+        } else {
+          carry.update(from: product, count: h)
+        }
+      }
+    }
+
+    // Weight gradients over all steps at once. Padded steps have zero gate
+    // gradients, so they add nothing.
+    let previousStates = UnsafePointer(states + (direction == 0 ? 0 : b * h))
+    let rows = t * b
+    T.gemm(
+      true, false, gh, inputWidth, rows, 1, dG, gh, layerInput, inputWidth, 1,
+      gradients + offsets.weightIH, inputWidth)
+    addColumnSums(dG, rows: rows, columns: gh, into: gradients + offsets.biasIH)
+    if isGRU {
+      T.gemm(true, false, 2 * h, h, rows, 1, dG, gh, previousStates, h, 1, gradients + offsets.weightHH, h)
+      T.gemm(
+        true, false, h, h, rows, 1, dHn, h, previousStates, h, 1,
+        gradients + offsets.weightHH + 2 * h * h, h)
+      addColumnSums(dG, rows: rows, columns: 2 * h, stride: gh, into: gradients + offsets.biasHH)
+      addColumnSums(dHn, rows: rows, columns: h, into: gradients + offsets.biasHH + 2 * h)
+    } else {
+      T.gemm(true, false, gh, h, rows, 1, dG, gh, previousStates, h, 1, gradients + offsets.weightHH, h)
+      addColumnSums(dG, rows: rows, columns: gh, into: gradients + offsets.biasHH)
+    }
+    if let inputGradient {
+      T.gemm(
+        false, false, rows, inputWidth, gh, 1, dG, gh, parameters + offsets.weightIH, inputWidth,
+        accumulate ? 1 : 0, inputGradient, inputWidth)
+    }
+  }
+
+  /// `into[j] += sum over rows of m[r * stride + j]`.
+  private func addColumnSums(
+    _ m: UnsafePointer<T>, rows: Int, columns: Int, stride: Int? = nil,
+    into out: UnsafeMutablePointer<T>
+  ) {
+    let ld = stride ?? columns
+    for r in 0..<rows {
+      let row = m + r * ld
+      for j in 0..<columns { out[j] += row[j] }
+    }
+  }
+}

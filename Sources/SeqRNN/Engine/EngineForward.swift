@@ -1,0 +1,207 @@
+/// The recurrent network's arithmetic, generic over the scalar type.
+///
+/// Internally time-major. For each layer and direction the input projection
+/// of all steps is one GEMM (biases added after), then each step does one
+/// GEMM `[B,H] x [H,G*H]` for the recurrent part and one fused pass over the
+/// gates (`CellKernels`). State buffers hold `T+1` slots: the forward
+/// direction reads slot `t` and writes `t+1`; the backward direction reads
+/// `t+1` and writes `t`. Padded steps copy the state through unchanged, so
+/// the slot after the last step holds each sequence's final state and the
+/// backward direction of every sequence starts at its own end.
+package struct Engine<T: EngineScalar> {
+  /// The architecture.
+  package let config: ModelConfiguration
+  /// Where each tensor lives in `parameters`.
+  package let layout: ParameterLayout
+  /// The flat parameter vector (read only).
+  package let parameters: UnsafePointer<T>
+
+  /// Wraps a parameter vector laid out by `layout`.
+  package init(config: ModelConfiguration, layout: ParameterLayout, parameters: UnsafePointer<T>) {
+    self.config = config
+    self.layout = layout
+    self.parameters = parameters
+  }
+
+  /// Runs the network over `input` (validated), filling `tape` up to the logits.
+  package func forward(_ input: EngineInput, tape: Tape<T>) throws(SeqRNNError) {
+    try tape.prepare(config, batchSize: input.batchSize, seqLen: input.seqLen)
+    loadInput(input, into: tape.input)
+    var layerInput = UnsafePointer(tape.input!)
+    var width = config.embeddingOrInputSize
+    for layer in 0..<config.numLayers {
+      for direction in 0..<config.directions {
+        runDirection(
+          layer: layer, direction: direction, input: input, layerInput: layerInput, width: width,
+          tape: tape)
+      }
+      layerInput = UnsafePointer(tape.layerOutputs[layer])
+      width = config.directions * config.hiddenSize
+    }
+    applyHead(input, tape: tape)
+  }
+
+  /// Copies embeddings or features into the time-major layer-0 input.
+  private func loadInput(_ input: EngineInput, into x: UnsafeMutablePointer<T>) {
+    let (b, t, e) = (input.batchSize, input.seqLen, config.embeddingOrInputSize)
+    for s in 0..<t {
+      for i in 0..<b {
+        let row = x + (s * b + i) * e
+        guard s < input.lengths[i] else {
+          row.update(repeating: 0, count: e)
+          continue
+        }
+        if let tokens = input.tokens {
+          let source = parameters + layout.embedding! + Int(tokens[i * t + s]) * e
+          row.update(from: source, count: e)
+        } else if let features = input.floatFeatures {
+          let source = features + (i * t + s) * e
+          for k in 0..<e { row[k] = T(source[k]) }
+        } else if let features = input.doubleFeatures {
+          let source = features + (i * t + s) * e
+          for k in 0..<e { row[k] = T(source[k]) }
+        }
+      }
+    }
+  }
+
+  /// One direction of one layer over all steps.
+  private func runDirection(
+    layer: Int, direction: Int, input: EngineInput, layerInput: UnsafePointer<T>, width: Int,
+    tape: Tape<T>
+  ) {
+    let (b, t, h) = (input.batchSize, input.seqLen, config.hiddenSize)
+    let gh = config.cell.gateCount * h
+    let offsets = layout.recurrent[layer][direction]
+    let xw = tape.gates[layer][direction]
+    // Input projection of every step at once: [T*B, I] x [I, G*H].
+    T.gemm(
+      false, true, t * b, gh, width, 1, layerInput, width, parameters + offsets.weightIH, width, 0,
+      xw, gh)
+    addBiases(offsets, rows: t * b, to: xw)
+
+    let states = tape.states[layer][direction]
+    let cells = config.cell == .lstm ? tape.cells[layer][direction] : nil
+    let start = direction == 0 ? 0 : t
+    let stateIndex = layer * config.directions + direction
+    loadInitialState(input.initialH, index: stateIndex, batch: b, into: states + start * b * h)
+    if let cells {
+      loadInitialState(input.initialC, index: stateIndex, batch: b, into: cells + start * b * h)
+    }
+    let kernels = CellKernels<T>(
+      cell: config.cell, hidden: h, batch: b, outputStride: config.directions * h,
+      outputOffset: direction * h)
+    let whh = parameters + offsets.weightHH
+    let gruBias = parameters + offsets.biasHH + 2 * h
+    for step in 0..<t {
+      let s = direction == 0 ? step : t - 1 - step
+      let (previous, next) = direction == 0 ? (s, s + 1) : (s + 1, s)
+      let hPrevious = states + previous * b * h
+      T.gemm(false, true, b, gh, h, 1, hPrevious, h, whh, h, 0, tape.recurrentProduct, gh)
+      kernels.forwardStep(
+        step: s, lengths: input.lengths, gates: xw + s * b * gh,
+        recurrent: tape.recurrentProduct, hPrevious: hPrevious, hNext: states + next * b * h,
+        cPrevious: cells.map { $0 + previous * b * h }, cNext: cells.map { $0 + next * b * h },
+        gruHidden: config.cell == .gru ? tape.gruHidden[layer][direction] + s * b * h : nil,
+        gruBias: gruBias, output: tape.layerOutputs[layer] + s * b * config.directions * h)
+    }
+  }
+
+  /// Adds `b_ih + b_hh` to every projected row; for GRU the `b_hn` part
+  /// stays out, because PyTorch applies it inside the reset gate's product.
+  private func addBiases(_ offsets: ParameterLayout.Recurrent, rows: Int, to xw: UnsafeMutablePointer<T>) {
+    let gh = config.cell.gateCount * config.hiddenSize
+    let folded = config.cell == .gru ? 2 * config.hiddenSize : gh
+    let bih = parameters + offsets.biasIH
+    let bhh = parameters + offsets.biasHH
+    for r in 0..<rows {
+      let row = xw + r * gh
+      for g in 0..<folded { row[g] += bih[g] + bhh[g] }
+      for g in folded..<gh { row[g] += bih[g] }
+    }
+  }
+
+  private func loadInitialState(
+    _ source: UnsafePointer<Float>?, index: Int, batch: Int, into slot: UnsafeMutablePointer<T>
+  ) {
+    let count = batch * config.hiddenSize
+    guard let source else {
+      slot.update(repeating: 0, count: count)
+      return
+    }
+    let from = source + index * count
+    for i in 0..<count { slot[i] = T(from[i]) }
+  }
+
+  /// The dense head on every step (sequence) or on each sequence's last
+  /// valid step (last), into `tape.logits`.
+  private func applyHead(_ input: EngineInput, tape: Tape<T>) {
+    let (b, h, d) = (input.batchSize, config.hiddenSize, config.directions)
+    let width = d * h
+    let top = tape.layerOutputs[config.numLayers - 1]
+    if config.outputMode == .last {
+      for i in 0..<b {
+        let row = tape.headInput + i * width
+        let last = input.lengths[i] - 1
+        row.update(from: top + (last * b + i) * width, count: h)
+        if d == 2 { (row + h).update(from: top + i * width + h, count: h) }
+      }
+    }
+    let o = config.outputSize
+    let bias = parameters + layout.headBias
+    for r in 0..<tape.headRows { (tape.logits + r * o).update(from: bias, count: o) }
+    T.gemm(
+      false, true, tape.headRows, o, width, 1, tape.headInput, width,
+      parameters + layout.headWeight, width, 1, tape.logits, o)
+  }
+
+  /// Row of the head for sequence `i` at step `s` (nil for padding).
+  package func headRow(sequence i: Int, step s: Int, input: EngineInput) -> Int? {
+    if config.outputMode == .last { return i }
+    return s < input.lengths[i] ? s * input.batchSize + i : nil
+  }
+
+  /// Writes the outputs batch-major (`[B][T][O]` or `[B][O]`), zeros past lengths.
+  package func copyOutputs<U: BinaryFloatingPoint>(
+    _ input: EngineInput, tape: Tape<T>, to out: UnsafeMutablePointer<U>
+  ) {
+    let (b, t, o) = (input.batchSize, input.seqLen, config.outputSize)
+    if config.outputMode == .last {
+      for i in 0..<(b * o) { out[i] = U(tape.logits[i]) }
+      return
+    }
+    for i in 0..<b {
+      for s in 0..<t {
+        let dst = out + (i * t + s) * o
+        if s < input.lengths[i] {
+          let src = tape.logits + (s * b + i) * o
+          for k in 0..<o { dst[k] = U(src[k]) }
+        } else {
+          for k in 0..<o { dst[k] = 0 }
+        }
+      }
+    }
+  }
+
+  /// Writes the final hidden (and cell) states, `[L*D][B][H]`.
+  package func copyFinalStates<U: BinaryFloatingPoint>(
+    _ input: EngineInput, tape: Tape<T>, h hOut: UnsafeMutablePointer<U>?,
+    c cOut: UnsafeMutablePointer<U>?
+  ) {
+    let (b, t, h) = (input.batchSize, input.seqLen, config.hiddenSize)
+    for layer in 0..<config.numLayers {
+      for direction in 0..<config.directions {
+        let slot = (direction == 0 ? t : 0) * b * h
+        let dst = (layer * config.directions + direction) * b * h
+        if let hOut {
+          let src = tape.states[layer][direction] + slot
+          for i in 0..<(b * h) { hOut[dst + i] = U(src[i]) }
+        }
+        if let cOut, config.cell == .lstm {
+          let src = tape.cells[layer][direction] + slot
+          for i in 0..<(b * h) { cOut[dst + i] = U(src[i]) }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,49 @@
+/// The optimized engine run in float64, so tests can compare its gradients
+/// with central finite differences of its own loss at double precision.
+package enum GradientProbe {
+  /// Loss (mean, as the C API defines it) and the gradient of every named
+  /// tensor, for `parameters` given by name. `features` (batch-major, Double)
+  /// overrides `batch.features`; `featureGradients` is dLoss/dfeatures in the
+  /// same layout (nil for token models).
+  package static func evaluate(
+    configuration: ModelConfiguration, parameters: [String: [Double]], batch: Batch,
+    features: [Double]?
+  ) throws(SeqRNNError) -> (
+    loss: Double, gradients: [String: [Double]], featureGradients: [Double]?
+  ) {
+    try configuration.validate()
+    let layout = ParameterLayout(configuration)
+    let flat = try FlatBuffer<Double>(count: layout.totalCount)
+    for tensor in layout.tensors {
+      guard let values = parameters[tensor.name], values.count == tensor.count else {
+        throw .shapeMismatch("parameters['\(tensor.name)'] missing or not \(tensor.count) values")
+      }
+      for i in 0..<tensor.count { flat.pointer[tensor.offset + i] = values[i] }
+    }
+    var probeBatch = batch
+    if features != nil { probeBatch.features = nil }
+    return try probeBatch.withEngineInput(
+      configuration, needTargets: true, doubleFeatures: features
+    ) { (input) throws(SeqRNNError) in
+      let engine = Engine<Double>(config: configuration, layout: layout, parameters: flat.pointer)
+      let tape = Tape<Double>()
+      let scratch = BackwardScratch<Double>()
+      try engine.forward(input, tape: tape)
+      try scratch.prepare(configuration, batchSize: input.batchSize, seqLen: input.seqLen)
+      let result = engine.loss(input, tape: tape, gradients: scratch.logitGradients)
+      let gradients = try FlatBuffer<Double>(count: layout.totalCount)
+      let wantFeatures = !configuration.usesTokens
+      let featureCount = input.batchSize * input.seqLen * configuration.embeddingOrInputSize
+      let featureGradients = try FlatBuffer<Double>(count: wantFeatures ? featureCount : 0)
+      engine.backward(
+        input, tape: tape, scratch: scratch, gradients: gradients.pointer,
+        featureGradients: wantFeatures ? featureGradients.pointer : nil)
+      var named: [String: [Double]] = [:]
+      for tensor in layout.tensors {
+        named[tensor.name] = Array(
+          UnsafeBufferPointer(start: gradients.pointer + tensor.offset, count: tensor.count))
+      }
+      return (result.loss, named, wantFeatures ? Array(featureGradients.buffer) : nil)
+    }
+  }
+}

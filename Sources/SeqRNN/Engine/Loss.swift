@@ -1,0 +1,60 @@
+/// Loss over the valid head rows and its gradient with respect to the
+/// logits, in one pass per row (softmax and cross-entropy fused).
+package struct LossResult: Sendable {
+  /// Mean loss.
+  package var loss: Double
+  /// Rows whose arg-max equals the class target (cross-entropy only).
+  package var correct: Int
+  /// Valid rows the mean is over.
+  package var count: Int
+}
+
+extension Engine {
+  /// Computes the loss of `tape.logits` against the targets of `input`;
+  /// when `gradients` is given, writes dLoss/dlogits there (zero on padding).
+  package func loss(
+    _ input: EngineInput, tape: Tape<T>, gradients: UnsafeMutablePointer<T>?
+  ) -> LossResult {
+    let (b, t, o) = (input.batchSize, input.seqLen, config.outputSize)
+    let perSequence = config.outputMode == .last
+    let count = perSequence ? b : input.lengths.reduce(0, +)
+    gradients?.update(repeating: 0, count: tape.headRows * o)
+    var total = 0.0
+    var correct = 0
+    // Mean over valid positions (cross-entropy) or positions x outputs (MSE).
+    let scale = T(1) / T(config.loss == .crossEntropy ? count : count * o)
+    for i in 0..<b {
+      for s in 0..<(perSequence ? 1 : input.lengths[i]) {
+        let row = perSequence ? i : s * b + i
+        let logits = tape.logits + row * o
+        let targetIndex = perSequence ? i : i * t + s
+        switch config.loss {
+        case .crossEntropy:
+          let target = Int(input.targetClasses![targetIndex])
+          var best = 0
+          for k in 1..<max(o, 1) where logits[k] > logits[best] { best = k }
+          let peak = logits[best]
+          var sum = T(0)
+          for k in 0..<o { sum += T.exp(logits[k] - peak) }
+          let logSum = T.log(sum) + peak
+          total += Double(logSum - logits[target])
+          if best == target { correct += 1 }
+          if let gradients {
+            let g = gradients + row * o
+            for k in 0..<o { g[k] = T.exp(logits[k] - logSum) * scale }
+            g[target] -= scale
+          }
+        case .meanSquaredError:
+          let targets = input.targetValues! + targetIndex * o
+          for k in 0..<o {
+            let diff = logits[k] - T(targets[k])
+            total += Double(diff * diff)
+            if let gradients { gradients[row * o + k] = 2 * diff * scale }
+          }
+        }
+      }
+    }
+    let divisor = Double(config.loss == .crossEntropy ? count : count * o)
+    return LossResult(loss: total / divisor, correct: correct, count: count)
+  }
+}

@@ -1,0 +1,139 @@
+/// Everything one forward pass produces that the backward pass needs:
+/// time-major inputs and layer outputs, post-activation gates, the state
+/// after every step, and the head's inputs and logits.
+///
+/// Owned by a trainer, a streaming state or a single forward call, and
+/// reused across calls of the same shape so the time loop never allocates.
+package final class Tape<T: EngineScalar> {
+  /// Batch size the buffers are laid out for.
+  package private(set) var batchSize = 0
+  /// Time steps the buffers are laid out for.
+  package private(set) var seqLen = 0
+  /// Rows of the head: `seqLen * batchSize` (sequence) or `batchSize` (last).
+  package private(set) var headRows = 0
+
+  /// Layer-0 input, time-major `[T][B][E]`, zero at padded steps.
+  package private(set) var input: UnsafeMutablePointer<T>!
+  /// Per layer, outputs `[T][B][D*H]` (forward half, then backward half).
+  package private(set) var layerOutputs: [UnsafeMutablePointer<T>] = []
+  /// Per layer and direction, gates `[T][B][G*H]`: input projections, then
+  /// overwritten step by step with the activated gate values.
+  package private(set) var gates: [[UnsafeMutablePointer<T>]] = []
+  /// Per layer and direction, hidden states `[T+1][B][H]`; see `Engine`.
+  package private(set) var states: [[UnsafeMutablePointer<T>]] = []
+  /// Per layer and direction, LSTM cell states `[T+1][B][H]`.
+  package private(set) var cells: [[UnsafeMutablePointer<T>]] = []
+  /// Per layer and direction, GRU `W_hn h + b_hn` for each step `[T][B][H]`.
+  package private(set) var gruHidden: [[UnsafeMutablePointer<T>]] = []
+  /// Head inputs `[rows][D*H]` (a gather of the last layer for `.last`).
+  package private(set) var headInput: UnsafeMutablePointer<T>!
+  /// Head outputs `[rows][O]`.
+  package private(set) var logits: UnsafeMutablePointer<T>!
+  /// Per-step recurrent product `[B][G*H]`.
+  package private(set) var recurrentProduct: UnsafeMutablePointer<T>!
+
+  private let arena = Arena<T>()
+  private var plannedFor: (b: Int, t: Int) = (0, 0)
+
+  /// Creates an empty tape; `prepare` sizes it.
+  package init() {}
+
+  /// Lays out buffers for a batch of `batchSize` x `seqLen` (reusing memory
+  /// when the shape is unchanged or smaller).
+  package func prepare(
+    _ config: ModelConfiguration, batchSize b: Int, seqLen t: Int
+  ) throws(SeqRNNError) {
+    if plannedFor == (b, t) { return }
+    plannedFor = (0, 0)
+    let h = config.hiddenSize
+    let d = config.directions
+    let gh = config.cell.gateCount * h
+    let rows = config.outputMode == .sequence ? t * b : b
+    let fp = Arena<T>.footprint
+    var total = fp(t * b * config.embeddingOrInputSize) + fp(rows * config.outputSize) + fp(b * gh)
+    total += config.outputMode == .last ? fp(rows * d * h) : 0
+    let perDirection =
+      fp(t * b * gh) + fp((t + 1) * b * h)
+      + (config.cell == .lstm ? fp((t + 1) * b * h) : 0)
+      + (config.cell == .gru ? fp(t * b * h) : 0)
+    total += config.numLayers * (fp(t * b * d * h) + d * perDirection)
+    try arena.reset(capacity: total)
+
+    input = arena.take(t * b * config.embeddingOrInputSize)
+    layerOutputs = (0..<config.numLayers).map { _ in arena.take(t * b * d * h) }
+    gates = []
+    states = []
+    cells = []
+    gruHidden = []
+    for _ in 0..<config.numLayers {
+      gates.append((0..<d).map { _ in arena.take(t * b * gh) })
+      states.append((0..<d).map { _ in arena.take((t + 1) * b * h) })
+      cells.append(config.cell == .lstm ? (0..<d).map { _ in arena.take((t + 1) * b * h) } : [])
+      gruHidden.append(config.cell == .gru ? (0..<d).map { _ in arena.take(t * b * h) } : [])
+    }
+    headInput =
+      config.outputMode == .last ? arena.take(rows * d * h) : layerOutputs[config.numLayers - 1]
+    logits = arena.take(rows * config.outputSize)
+    recurrentProduct = arena.take(b * gh)
+    batchSize = b
+    seqLen = t
+    headRows = rows
+    plannedFor = (b, t)
+  }
+}
+
+/// Scratch of the backward pass, reused across steps of a trainer.
+package final class BackwardScratch<T: EngineScalar> {
+  /// Gradient of the loss with respect to the logits `[rows][O]`.
+  package private(set) var logitGradients: UnsafeMutablePointer<T>!
+  /// Gradient with respect to the head inputs `[rows][D*H]`.
+  package private(set) var headInputGradients: UnsafeMutablePointer<T>!
+  /// Ping-pong buffers for gradients of layer outputs / inputs `[T][B][max]`.
+  package private(set) var layerGradients: (UnsafeMutablePointer<T>, UnsafeMutablePointer<T>)!
+  /// Pre-activation gate gradients of one direction `[T][B][G*H]`.
+  package private(set) var gateGradients: UnsafeMutablePointer<T>!
+  /// GRU: gradients of `W_hn h + b_hn` `[T][B][H]`.
+  package private(set) var gruHiddenGradients: UnsafeMutablePointer<T>!
+  /// Carried gradient of the hidden state `[B][H]`.
+  package private(set) var hiddenCarry: UnsafeMutablePointer<T>!
+  /// Carried gradient of the LSTM cell state `[B][H]`.
+  package private(set) var cellCarry: UnsafeMutablePointer<T>!
+  /// Recurrent GEMM result `[B][H]`.
+  package private(set) var recurrentResult: UnsafeMutablePointer<T>!
+  /// GRU's direct `z * dh` path to the previous state `[B][H]`.
+  package private(set) var directPath: UnsafeMutablePointer<T>!
+
+  private let arena = Arena<T>()
+  private var plannedFor: (b: Int, t: Int) = (0, 0)
+
+  /// Creates empty scratch; `prepare` sizes it.
+  package init() {}
+
+  /// Lays out buffers for a batch of `b` x `t`.
+  package func prepare(
+    _ config: ModelConfiguration, batchSize b: Int, seqLen t: Int
+  ) throws(SeqRNNError) {
+    if plannedFor == (b, t) { return }
+    plannedFor = (0, 0)
+    let h = config.hiddenSize
+    let dh = config.directions * h
+    let gh = config.cell.gateCount * h
+    let rows = config.outputMode == .sequence ? t * b : b
+    let width = max(dh, config.embeddingOrInputSize)
+    let fp = Arena<T>.footprint
+    let total =
+      fp(rows * config.outputSize) + fp(rows * dh) + 2 * fp(t * b * width) + fp(t * b * gh)
+      + fp(t * b * h) + 4 * fp(b * h)
+    try arena.reset(capacity: total)
+    logitGradients = arena.take(rows * config.outputSize)
+    headInputGradients = arena.take(rows * dh)
+    layerGradients = (arena.take(t * b * width), arena.take(t * b * width))
+    gateGradients = arena.take(t * b * gh)
+    gruHiddenGradients = arena.take(t * b * h)
+    hiddenCarry = arena.take(b * h)
+    cellCarry = arena.take(b * h)
+    recurrentResult = arena.take(b * h)
+    directPath = arena.take(b * h)
+    plannedFor = (b, t)
+  }
+}
