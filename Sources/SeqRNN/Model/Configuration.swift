@@ -130,6 +130,25 @@ public struct ModelConfiguration: Sendable, Equatable {
     let widest = max(layerInputSize(0), directions * hiddenSize, hiddenSize)
     let (product, overflow) = gh.multipliedReportingOverflow(by: widest)
     try check(!overflow && product <= 1 << 31, "hidden_size and input_size give weight matrices too large")
+    try check(
+      parameterCount <= Self.maxParameters,
+      "the model would have \(parameterCount) parameters; the limit is \(Self.maxParameters)")
+  }
+
+  /// Largest parameter count accepted (4 GiB of float32 weights; training
+  /// needs about four times that).
+  public static let maxParameters = 1 << 30
+
+  /// Number of scalar parameters (weights and biases) of the model; call
+  /// after the individual sizes are known to be in range.
+  public var parameterCount: Int {
+    let h = hiddenSize
+    let gh = cell.gateCount * h
+    var total = usesTokens ? vocabSize * embeddingOrInputSize : 0
+    for layer in 0..<numLayers {
+      total += directions * (gh * (layerInputSize(layer) + h) + 2 * gh)
+    }
+    return total + outputSize * (directions * h + 1)
   }
 }
 

@@ -21,7 +21,12 @@ package final class FlatBuffer<Element>: @unchecked Sendable {
     let (bytes, overflow) = max(count, 1).multipliedReportingOverflow(
       by: MemoryLayout<Element>.stride)
     var raw: UnsafeMutableRawPointer? = nil
-    guard count >= 0, !overflow, posix_memalign(&raw, 64, bytes) == 0, let raw else {
+    // Linux overcommits: an allocation larger than the machine's memory may
+    // "succeed" and then get the process killed when touched. Refuse it here.
+    let physical = Int(sysconf(Int32(_SC_PHYS_PAGES))) &* Int(sysconf(Int32(_SC_PAGESIZE)))
+    guard count >= 0, !overflow, physical <= 0 || bytes < physical,
+      posix_memalign(&raw, 64, bytes) == 0, let raw
+    else {
       throw .outOfMemory("cannot allocate \(count) elements of \(MemoryLayout<Element>.stride) bytes")
     }
     memset(raw, 0, bytes)

@@ -1,0 +1,149 @@
+import CSeqRNNSupport
+
+/// Model files: safetensors with the tensors under their PyTorch names and
+/// the configuration as JSON in the header's `__metadata__`:
+///
+///     "format": "seqrnn", "format_version": "1", "seqrnn_version": "0.1.0",
+///     "config": "{\"cell\":\"lstm\",\"input_size\":0,...}"
+///
+/// A reader refuses files of a newer `format_version` instead of guessing.
+enum ModelFile {
+  /// The version written; bump when the meaning of a file changes.
+  static let formatVersion = 1
+
+  /// The configuration as a JSON object, with enum values by name.
+  static func configurationJSON(_ c: ModelConfiguration) -> JSONValue {
+    .object([
+      ("cell", .string(c.cell.name)),
+      ("input_size", .number(Double(c.inputSize))),
+      ("vocab_size", .number(Double(c.vocabSize))),
+      ("hidden_size", .number(Double(c.hiddenSize))),
+      ("num_layers", .number(Double(c.numLayers))),
+      ("bidirectional", .bool(c.bidirectional)),
+      ("output_size", .number(Double(c.outputSize))),
+      ("output_mode", .string(c.outputMode.name)),
+      ("loss", .string(c.loss.name)),
+      // As a string: a 64-bit seed does not survive a JSON double.
+      ("seed", .string(String(c.seed))),
+    ])
+  }
+
+  /// Reads a configuration written by `configurationJSON`.
+  static func configuration(from json: JSONValue) throws(SeqRNNError) -> ModelConfiguration {
+    func integer(_ key: String) throws(SeqRNNError) -> Int {
+      guard let value = json[key]?.intValue else {
+        throw .badFormat("config field '\(key)' is missing or not an integer")
+      }
+      return value
+    }
+    func named<E: CaseIterable>(_ key: String, _ name: (E) -> String) throws(SeqRNNError) -> E {
+      guard let text = json[key]?.stringValue, let value = E.allCases.first(where: { name($0) == text })
+      else {
+        throw .badFormat("config field '\(key)' is missing or not a known value")
+      }
+      return value
+    }
+    guard let bidirectional = json["bidirectional"]?.boolValue else {
+      throw .badFormat("config field 'bidirectional' is missing or not a boolean")
+    }
+    guard let seedText = json["seed"]?.stringValue, let seed = UInt64(seedText) else {
+      throw .badFormat("config field 'seed' is missing or not an unsigned integer string")
+    }
+    return ModelConfiguration(
+      cell: try named("cell", \CellType.name), inputSize: try integer("input_size"),
+      vocabSize: try integer("vocab_size"), hiddenSize: try integer("hidden_size"),
+      numLayers: try integer("num_layers"), bidirectional: bidirectional,
+      outputSize: try integer("output_size"), outputMode: try named("output_mode", \OutputMode.name),
+      loss: try named("loss", \LossKind.name), seed: seed)
+  }
+}
+
+extension Model {
+  /// Saves the model as safetensors at `path`, atomically: the file is
+  /// written beside `path`, flushed, then renamed over it.
+  public func save(to path: String) throws(SeqRNNError) {
+    let tensors = layout.tensors.map { info in
+      SafeTensor(
+        name: info.name, shape: info.shape,
+        values: Array(UnsafeBufferPointer(start: parameters.pointer + info.offset, count: info.count)))
+    }
+    let metadata = [
+      ("format", "seqrnn"),
+      ("format_version", String(ModelFile.formatVersion)),
+      ("seqrnn_version", seqrnnVersion),
+      ("config", serializeJSON(ModelFile.configurationJSON(configuration))),
+    ]
+    do {
+      try writeFileAtomically(encodeSafeTensors(tensors, metadata: metadata), to: path)
+    } catch {
+      throw Model.translate(error)
+    }
+  }
+
+  /// Loads a model saved by `save(to:)`. Files that are truncated, corrupt,
+  /// of another format, missing tensors or of a newer format version are
+  /// refused with a precise error.
+  public static func load(from path: String) throws(SeqRNNError) -> Model {
+    let decoded: (tensors: [SafeTensor], metadata: [(String, String)])
+    do {
+      decoded = try decodeSafeTensors(try readWholeFile(path))
+    } catch {
+      throw translate(error)
+    }
+    let metadata = Dictionary(decoded.metadata, uniquingKeysWith: { first, _ in first })
+    guard metadata["format"] == "seqrnn" else {
+      throw .badFormat("\(path) is a safetensors file but not a seqrnn model (metadata 'format' is not \"seqrnn\")")
+    }
+    guard let versionText = metadata["format_version"], let version = Int(versionText), version >= 1
+    else {
+      throw .badFormat("\(path): metadata 'format_version' is missing or invalid")
+    }
+    guard version <= ModelFile.formatVersion else {
+      throw .unsupportedVersion(
+        "\(path) has format_version \(version); this seqrnn (\(seqrnnVersion)) reads up to \(ModelFile.formatVersion)")
+    }
+    guard let configText = metadata["config"] else {
+      throw .badFormat("\(path): metadata 'config' is missing")
+    }
+    let json: JSONValue
+    do {
+      json = try parseJSON(Array(configText.utf8))
+    } catch {
+      throw .badFormat("\(path): metadata 'config' is not valid JSON: \(error.message)")
+    }
+    let config = try ModelFile.configuration(from: json)
+    let model: Model
+    do {
+      model = try Model(config)
+    } catch {
+      if case .outOfMemory = error { throw error }
+      throw .badFormat("\(path): invalid configuration: \(error.message)")
+    }
+    var seen = Set<String>()
+    for tensor in decoded.tensors {
+      guard let index = model.layout.indexByName[tensor.name] else {
+        throw .badFormat("\(path): unexpected tensor '\(tensor.name)' for this configuration")
+      }
+      let info = model.layout.tensors[index]
+      guard tensor.shape == info.shape else {
+        throw .badFormat("\(path): tensor '\(tensor.name)' has shape \(tensor.shape), expected \(info.shape)")
+      }
+      try model.setTensor(named: tensor.name, tensor.values)
+      seen.insert(tensor.name)
+    }
+    if let missing = model.layout.tensors.first(where: { !seen.contains($0.name) }) {
+      throw .badFormat("\(path): tensor '\(missing.name)' is missing")
+    }
+    return model
+  }
+
+  private static func translate(_ error: SafeTensorsError) -> SeqRNNError {
+    switch error {
+    case .io(let message): return .io(message)
+    case .badFormat(let message): return .badFormat(message)
+    }
+  }
+}
+
+/// The library version, "MAJOR.MINOR.PATCH", from include/seqrnn.h's macros.
+public let seqrnnVersion = String(cString: srnn_version_text())
