@@ -3,6 +3,7 @@
 //
 // Targets, bottom to top (see docs/architecture.md):
 //   CSeqRNNSupport  C: runtime BLAS loading (with the CPU-type fix), thread-local errors
+//   CSeqRNNKernels  C: SIMD exp/sigmoid/tanh and fused cell passes, per-CPU clones
 //   SeqRNN          the pure-Swift core; also the library product for Swift embedders
 //   CSeqRNN         exposes include/seqrnn.h (the ABI) to Swift
 //   SeqRNNCAPI      `@c @implementation` exports of the header -> libseqrnn.so
@@ -20,7 +21,8 @@ let package = Package(
       dependencies: ["CSeqRNN"],
       linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]
     ),
-    .target(name: "SeqRNN", dependencies: ["CSeqRNNSupport"]),
+    .target(name: "CSeqRNNKernels"),
+    .target(name: "SeqRNN", dependencies: ["CSeqRNNSupport", "CSeqRNNKernels"]),
     .target(name: "CSeqRNN"),
     .target(
       name: "SeqRNNCAPI",

@@ -256,7 +256,7 @@ struct PaddingCase: Sendable, CustomTestStringConvertible {
 }
 
 @Suite("Padded batches equal sequences run alone")
-struct PaddedEqualsAloneTests {
+struct ForwardReferencePaddedTests {
   // The issue asks for equality "to float rounding, 1e-6 relative": the batch and a batch of
   // one may sum in different orders (GEMM blocking), which changes results by a few ulp
   // (ulp(1) = 1.2e-7), but never by more than 1e-6 of the values' magnitude.

@@ -7,11 +7,12 @@
 // Tolerance: with step h = 1e-6 in float64, the central difference (L(p+h) - L(p-h)) / 2h
 // differs from the derivative by the truncation error h²/6·|L'''| ≈ 1e-13 (L''' is O(1) for
 // these tiny, unsaturated models) plus the rounding error ≈ ε·|L|/h ≈ 2.2e-16 · O(1) / 1e-6
-// ≈ 2e-10 (a few times that counting the summation noise of the loss itself). So finite
-// differences are good to ~1e-9. We accept |analytic - numeric| <= 1e-6 + 1e-5·|numeric|:
-// three orders of magnitude above that noise, and three to five orders below the gradient
-// entries themselves (1e-3 ... 1e-1), so a missing term, a wrong gate derivative, or a step
-// past a sequence's length leaking into the gradient fails.
+// ≈ 2e-10. Measured on the reference loss for these sizes (all cells, 1/2 layers, uni/bi,
+// both losses and modes): central differences with h = 1e-6 and h = 1e-5 agree to 3.4e-10
+// everywhere. We accept |analytic - numeric| <= 1e-6 + 1e-5·|numeric|: over three orders of
+// magnitude above that noise, and three to five orders below the gradient entries themselves
+// (1e-3 ... 1e-1), so a missing term, a wrong gate derivative, or a step past a sequence's
+// length leaking into the gradient fails (an error of 3e-6 in one entry is caught).
 
 import Testing
 
@@ -103,7 +104,8 @@ struct GradientCase: Sendable, CustomTestStringConvertible {
 private func describe(_ name: String, shape: [Int], index: Int, cell: CellType, hidden: Int)
   -> String
 {
-  var text = shape.count == 2 ? "\(name)[\(index / shape[1])][\(index % shape[1])]" : "\(name)[\(index)]"
+  var text =
+    shape.count == 2 ? "\(name)[\(index / shape[1])][\(index % shape[1])]" : "\(name)[\(index)]"
   if name.hasPrefix("rnn.") {
     let row = shape.count == 2 ? index / shape[1] : index
     let gates: [String]
@@ -195,12 +197,12 @@ private func checkGradients(_ c: GradientCase) throws {
     if let m = compare(
       analytic, numeric, absolute: gradientAbsoluteTolerance, relative: gradientRelativeTolerance)
     {
-      let where_ =
+      let location =
         m.index >= 0
         ? describe(name, shape: shape, index: m.index, cell: c.cell, hidden: GradientCase.hidden)
         : name
       fail(
-        "\(label): d loss / d \(where_): analytic \(m.got), finite difference \(m.expected) "
+        "\(label): d loss / d \(location): analytic \(m.got), finite difference \(m.expected) "
           + "(\(m.failing) of \(m.count) entries of \(name) out of tolerance)")
     }
     // Guard against a vacuous check: every tensor must influence this loss.
@@ -226,12 +228,12 @@ private func checkGradients(_ c: GradientCase) throws {
     if let m = compare(
       analytic, numeric, absolute: gradientAbsoluteTolerance, relative: gradientRelativeTolerance)
     {
-      let where_ =
+      let location =
         m.index >= 0
         ? describeFeature(m.index, seqLen: GradientCase.seqLen, width: GradientCase.inputSize)
         : "features"
       fail(
-        "\(label): d loss / d \(where_): analytic \(m.got), finite difference \(m.expected) "
+        "\(label): d loss / d \(location): analytic \(m.got), finite difference \(m.expected) "
           + "(\(m.failing) of \(m.count) entries out of tolerance)"
       )
     }

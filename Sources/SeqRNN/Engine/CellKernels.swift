@@ -1,3 +1,5 @@
+import CSeqRNNKernels
+
 /// The fused per-step passes of each cell: gate nonlinearities and state
 /// update in one sweep (forward), gate gradients in one sweep (backward).
 /// No temporaries; padded sequences pass their state through unchanged.
@@ -41,6 +43,22 @@ package struct CellKernels<T: EngineScalar> {
       }
       let g = gates + b * gh
       let r = recurrent + b * gh
+      if T.self == Float.self, cell != .rnnRelu {
+        // float32: the SIMD kernels (the generic loops below serve float64).
+        switch cell {
+        case .rnnTanh: srnn_rnn_tanh_forward(f32(g), f32(r), f32(hn), f32(out), Int64(h))
+        case .lstm:
+          srnn_lstm_forward(
+            f32(g), f32(r), f32(cPrevious! + b * h), f32(cNext! + b * h), f32(hn), f32(out),
+            Int64(h))
+        case .gru:
+          srnn_gru_forward(
+            f32(g), f32(r), f32(gruBias), f32(hp), f32(gruHidden! + b * h), f32(hn), f32(out),
+            Int64(h))
+        case .rnnRelu: break
+        }
+        continue
+      }
       switch cell {
       case .rnnTanh:
         for j in 0..<h {
@@ -122,6 +140,18 @@ package struct CellKernels<T: EngineScalar> {
       let g = gates + b * gh
       let dh = hiddenCarry + b * h
       let dOut = outputGradient + b * outputStride + outputOffset
+      if T.self == Float.self, cell == .lstm || cell == .gru {
+        if cell == .lstm {
+          srnn_lstm_backward(
+            f32(g), f32(cPrevious! + b * h), f32(cNext! + b * h), f32(dh), f32(dOut),
+            f32(cellCarry + b * h), f32(dG), Int64(h))
+        } else {
+          srnn_gru_backward(
+            f32(g), f32(hPrevious + b * h), f32(gruHidden! + b * h), f32(dh), f32(dOut), f32(dG),
+            f32(gruHiddenGradients + b * h), f32(directPath + b * h), Int64(h))
+        }
+        continue
+      }
       switch cell {
       case .rnnTanh:
         let hn = hNext + b * h
@@ -163,4 +193,17 @@ package struct CellKernels<T: EngineScalar> {
       }
     }
   }
+}
+
+/// Reinterprets an engine pointer as float32 for the C kernels; only called
+/// when `T` is `Float`, so the memory really holds floats.
+@inline(__always)
+private func f32<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> {
+  UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
+}
+
+/// Read-only variant of `f32`.
+@inline(__always)
+private func f32<T>(_ p: UnsafePointer<T>) -> UnsafePointer<Float> {
+  UnsafeRawPointer(p).assumingMemoryBound(to: Float.self)
 }

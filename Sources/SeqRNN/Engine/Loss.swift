@@ -1,3 +1,5 @@
+import CSeqRNNKernels
+
 /// Loss over the valid head rows and its gradient with respect to the
 /// logits, in one pass per row (softmax and cross-entropy fused).
 package struct LossResult: Sendable {
@@ -29,6 +31,16 @@ extension Engine {
         let logits = tape.logits + row * o
         let targetIndex = perSequence ? i : i * t + s
         switch config.loss {
+        case .crossEntropy where T.self == Float.self:
+          // float32: one fused SIMD pass (softmax, loss, gradient, arg-max).
+          let target = input.targetClasses![targetIndex]
+          var best: Int64 = 0
+          let raw = UnsafeRawPointer(logits).assumingMemoryBound(to: Float.self)
+          let grad = gradients.map {
+            UnsafeMutableRawPointer($0 + row * o).assumingMemoryBound(to: Float.self)
+          }
+          total += srnn_softmax_cross_entropy(raw, Int64(o), target, Float(scale), grad, &best)
+          if best == Int64(target) { correct += 1 }
         case .crossEntropy:
           let target = Int(input.targetClasses![targetIndex])
           var best = 0

@@ -283,7 +283,8 @@ enum ReferenceRNN {
         var total = 0.0
         for (row, targetRow) in positions {
           for o in 0..<outputSize {
-            let difference = outputs[row * outputSize + o] - Double(targets[targetRow * outputSize + o])
+            let difference =
+              outputs[row * outputSize + o] - Double(targets[targetRow * outputSize + o])
             total += difference * difference
           }
         }
