@@ -38,7 +38,8 @@ extern "C" {
 #define SEQRNN_VERSION_MAJOR 0
 #define SEQRNN_VERSION_MINOR 1
 #define SEQRNN_VERSION_PATCH 0
-/** MAJOR * 10000 + MINOR * 100 + PATCH; compare with seqrnn_version_number(). */
+/** MAJOR * 10000 + MINOR * 100 + PATCH; compare with seqrnn_version_number().
+ */
 #define SEQRNN_VERSION_NUMBER                                                  \
   (SEQRNN_VERSION_MAJOR * 10000 + SEQRNN_VERSION_MINOR * 100 +                 \
    SEQRNN_VERSION_PATCH)
@@ -150,23 +151,23 @@ typedef struct seqrnn_model seqrnn_model;
 /** The configuration of a model. Start from seqrnn_model_default_params()
  *  and change the fields you need; unknown enum values are rejected. */
 typedef struct seqrnn_model_params {
-  int32_t cell;           /**< seqrnn_cell; default SEQRNN_CELL_LSTM */
-  int64_t input_size;     /**< features per step; with vocab_size > 0 the
-                               embedding width (0 there means hidden_size);
-                               default 0 */
-  int64_t vocab_size;     /**< > 0: inputs are int32 token ids in
-                               [0, vocab_size) through a learned embedding;
-                               0: inputs are float features; default 0 */
-  int64_t hidden_size;    /**< units per layer and direction; default 64 */
-  int64_t num_layers;     /**< stacked recurrent layers; default 1 */
-  int32_t bidirectional;  /**< 0 or 1; default 0 */
-  int64_t output_size;    /**< classes (cross-entropy) or values (MSE) of the
-                               dense head; default 1 */
-  int32_t output_mode;    /**< seqrnn_output_mode; default SEQUENCE */
-  int32_t loss;           /**< seqrnn_loss; default CROSS_ENTROPY */
-  uint64_t seed;          /**< weight initialisation seed (PyTorch's default
-                               distributions); same seed, same weights;
-                               default 0 */
+  int32_t cell;          /**< seqrnn_cell; default SEQRNN_CELL_LSTM */
+  int64_t input_size;    /**< features per step; with vocab_size > 0 the
+                              embedding width (0 there means hidden_size);
+                              default 0 */
+  int64_t vocab_size;    /**< > 0: inputs are int32 token ids in
+                              [0, vocab_size) through a learned embedding;
+                              0: inputs are float features; default 0 */
+  int64_t hidden_size;   /**< units per layer and direction; default 64 */
+  int64_t num_layers;    /**< stacked recurrent layers; default 1 */
+  int32_t bidirectional; /**< 0 or 1; default 0 */
+  int64_t output_size;   /**< classes (cross-entropy) or values (MSE) of the
+                              dense head; default 1 */
+  int32_t output_mode;   /**< seqrnn_output_mode; default SEQUENCE */
+  int32_t loss;          /**< seqrnn_loss; default CROSS_ENTROPY */
+  uint64_t seed;         /**< weight initialisation seed (PyTorch's default
+                              distributions); same seed, same weights;
+                              default 0 */
 } seqrnn_model_params;
 
 /** The default model parameters (see the field comments). Thread-safe. */
@@ -243,9 +244,12 @@ seqrnn_status seqrnn_model_state_count(const seqrnn_model *model,
  *  final_c must be NULL for non-LSTM models.
  *  out_needed: out, optional: the outputs element count, also written when
  *  the call fails with SEQRNN_E_BUFFER_TOO_SMALL.
+ *  Exactly one of batch->features (feature models) and batch->tokens (token
+ *  models) is given; the other one set is SEQRNN_E_INVALID_ARGUMENT, and
+ *  initial_c or final_c for a non-LSTM model is SEQRNN_E_UNSUPPORTED.
  *  Returns SEQRNN_OK, SEQRNN_E_NULL_ARGUMENT, SEQRNN_E_INVALID_ARGUMENT,
- *  SEQRNN_E_SHAPE_MISMATCH, SEQRNN_E_OUT_OF_RANGE, SEQRNN_E_NON_FINITE,
- *  SEQRNN_E_BUFFER_TOO_SMALL, SEQRNN_E_UNSUPPORTED, SEQRNN_E_OUT_OF_MEMORY.
+ *  SEQRNN_E_OUT_OF_RANGE, SEQRNN_E_NON_FINITE, SEQRNN_E_BUFFER_TOO_SMALL,
+ *  SEQRNN_E_UNSUPPORTED, SEQRNN_E_OUT_OF_MEMORY.
  *  May run concurrently with other forward/evaluate calls on the model. */
 seqrnn_status seqrnn_model_forward(const seqrnn_model *model,
                                    const seqrnn_batch *batch, float *outputs,
@@ -255,11 +259,11 @@ seqrnn_status seqrnn_model_forward(const seqrnn_model *model,
 
 /** Loss and, for cross-entropy, accuracy over a batch. */
 typedef struct seqrnn_evaluation {
-  double loss;      /**< mean loss over valid positions */
-  double accuracy;  /**< fraction of valid positions whose arg-max output is
-                         the target (cross-entropy); NAN for MSE */
-  int64_t count;    /**< number of valid positions (per step or per
-                         sequence) the means are over */
+  double loss;     /**< mean loss over valid positions */
+  double accuracy; /**< fraction of valid positions whose arg-max output is
+                        the target (cross-entropy); NAN for MSE */
+  int64_t count;   /**< number of valid positions (per step or per
+                        sequence) the means are over */
 } seqrnn_evaluation;
 
 /** Computes loss (and accuracy) on a batch without changing anything.
@@ -299,8 +303,7 @@ seqrnn_status seqrnn_model_tensor_count(const seqrnn_model *model,
 /** Name and shape of tensor number index in [0, count), in PyTorch's
  *  state_dict order. Returns SEQRNN_OK, SEQRNN_E_NULL_ARGUMENT,
  *  SEQRNN_E_OUT_OF_RANGE. */
-seqrnn_status seqrnn_model_tensor_info(const seqrnn_model *model,
-                                       int64_t index,
+seqrnn_status seqrnn_model_tensor_info(const seqrnn_model *model, int64_t index,
                                        seqrnn_tensor_info *out_info);
 
 /** Name and shape of the tensor called name. Returns SEQRNN_OK,
@@ -331,13 +334,15 @@ seqrnn_status seqrnn_model_set_tensor(seqrnn_model *model, const char *name,
 /** Saves the model to path as safetensors. The file is written next to path
  *  under a temporary name, flushed, then renamed over path, so path never
  *  holds a half-written file. Returns SEQRNN_OK, SEQRNN_E_NULL_ARGUMENT,
- *  SEQRNN_E_IO. May run concurrently with forward calls. */
+ *  SEQRNN_E_INVALID_ARGUMENT (empty path), SEQRNN_E_IO. May run
+ *  concurrently with forward calls. */
 seqrnn_status seqrnn_model_save(const seqrnn_model *model, const char *path);
 
 /** Loads a model saved by seqrnn_model_save (or any safetensors file with
  *  the same metadata and tensors). out_model: out, owned by the caller.
- *  Returns SEQRNN_OK, SEQRNN_E_NULL_ARGUMENT, SEQRNN_E_IO,
- *  SEQRNN_E_BAD_FORMAT, SEQRNN_E_UNSUPPORTED_VERSION, SEQRNN_E_NON_FINITE,
+ *  Returns SEQRNN_OK, SEQRNN_E_NULL_ARGUMENT, SEQRNN_E_INVALID_ARGUMENT
+ *  (empty path), SEQRNN_E_IO, SEQRNN_E_BAD_FORMAT,
+ *  SEQRNN_E_UNSUPPORTED_VERSION, SEQRNN_E_NON_FINITE,
  *  SEQRNN_E_OUT_OF_MEMORY. Thread-safe. */
 seqrnn_status seqrnn_model_load(const char *path, seqrnn_model **out_model);
 
@@ -352,8 +357,7 @@ typedef struct seqrnn_state seqrnn_state;
 /** Creates a zeroed streaming state for model and batch_size sequences.
  *  Returns SEQRNN_OK, SEQRNN_E_NULL_ARGUMENT, SEQRNN_E_INVALID_ARGUMENT,
  *  SEQRNN_E_UNSUPPORTED (bidirectional model), SEQRNN_E_OUT_OF_MEMORY. */
-seqrnn_status seqrnn_state_create(const seqrnn_model *model,
-                                  int64_t batch_size,
+seqrnn_status seqrnn_state_create(const seqrnn_model *model, int64_t batch_size,
                                   seqrnn_state **out_state);
 
 /** Frees a state. NULL is a no-op. */
@@ -399,14 +403,14 @@ typedef struct seqrnn_trainer seqrnn_trainer;
 
 /** Training settings. Start from seqrnn_train_default_params(). */
 typedef struct seqrnn_train_params {
-  int32_t optimizer;     /**< seqrnn_optimizer; default ADAM */
-  float learning_rate;   /**< > 0; default 1e-3 */
-  float momentum;        /**< SGD momentum in [0, 1); default 0 */
-  float beta1;           /**< Adam beta1 in [0, 1); default 0.9 */
-  float beta2;           /**< Adam beta2 in [0, 1); default 0.999 */
-  float epsilon;         /**< Adam epsilon > 0; default 1e-8 */
-  float clip_norm;       /**< clip gradients to this global L2 norm; 0 = off;
-                              default 0 */
+  int32_t optimizer;   /**< seqrnn_optimizer; default ADAM */
+  float learning_rate; /**< > 0; default 1e-3 */
+  float momentum;      /**< SGD momentum in [0, 1); default 0 */
+  float beta1;         /**< Adam beta1 in [0, 1); default 0.9 */
+  float beta2;         /**< Adam beta2 in [0, 1); default 0.999 */
+  float epsilon;       /**< Adam epsilon > 0; default 1e-8 */
+  float clip_norm;     /**< clip gradients to this global L2 norm; 0 = off;
+                            default 0 */
 } seqrnn_train_params;
 
 /** The default training parameters (see the field comments). */

@@ -83,8 +83,8 @@ KERNEL void srnn_tanh(const float *x, float *y, int64_t n) {
     y[k] = tanh_f(x[k]);
 }
 
-KERNEL void srnn_rnn_tanh_forward(const float *g, const float *r,
-                                  float *h_next, float *out, int64_t n) {
+KERNEL void srnn_rnn_tanh_forward(const float *g, const float *r, float *h_next,
+                                  float *out, int64_t n) {
   for (int64_t j = 0; j < n; j++) {
     float h = tanh_f(g[j] + r[j]);
     h_next[j] = h;
@@ -136,8 +136,8 @@ KERNEL void srnn_lstm_backward(const float *gates, const float *c_prev,
 }
 
 KERNEL void srnn_gru_forward(float *g, const float *r, const float *b_hn,
-                             const float *h_prev, float *hn_part,
-                             float *h_next, float *out, int64_t n) {
+                             const float *h_prev, float *hn_part, float *h_next,
+                             float *out, int64_t n) {
   float *gr = g, *gz = g + n, *gn = g + 2 * n;
   const float *rr = r, *rz = r + n, *rn = r + 2 * n;
   for (int64_t j = 0; j < n; j++) {

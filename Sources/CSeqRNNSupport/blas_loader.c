@@ -70,8 +70,12 @@ static void *open_first_blas(const char **loaded_name) {
 #ifdef __APPLE__
       "/System/Library/Frameworks/Accelerate.framework/Accelerate",
 #endif
-      "libopenblas.so.0", "libopenblas.so", "libopenblas.dylib",
-      "libblis.so.4",     "libblas.so.3",   NULL};
+      "libopenblas.so.0",
+      "libopenblas.so",
+      "libopenblas.dylib",
+      "libblis.so.4",
+      "libblas.so.3",
+      NULL};
   for (const char **name = candidates; *name != NULL; name++) {
     void *handle = dlopen(*name, RTLD_NOW | RTLD_LOCAL);
     if (handle != NULL) {
@@ -108,8 +112,7 @@ static void load_blas(void) {
     snprintf(blas_description, sizeof blas_description, "%s (%s) from %s",
              config(), corename(), name);
   else
-    snprintf(blas_description, sizeof blas_description, "CBLAS from %s",
-             name);
+    snprintf(blas_description, sizeof blas_description, "CBLAS from %s", name);
 }
 
 static void ensure_loaded(void) { pthread_once(&load_once, load_blas); }
@@ -128,7 +131,7 @@ void srnn_blas_set_threads(int threads) {
 /* The built-in fallback: plain loops, ordered so the inner loop runs over
  * contiguous memory and vectorises. Correct for every shape; slow. */
 #define BUILTIN_GEMM(NAME, T)                                                  \
-  static void NAME(int ta, int tb, int64_t m, int64_t n, int64_t k, T alpha,  \
+  static void NAME(int ta, int tb, int64_t m, int64_t n, int64_t k, T alpha,   \
                    const T *a, int64_t lda, const T *b, int64_t ldb, T beta,   \
                    T *c, int64_t ldc) {                                        \
     for (int64_t i = 0; i < m; i++) {                                          \
@@ -162,8 +165,8 @@ void srnn_sgemm(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha,
   ensure_loaded();
   if (blas_sgemm != NULL && k > 0)
     blas_sgemm(CBLAS_ROW_MAJOR, ta ? CBLAS_TRANS : CBLAS_NO_TRANS,
-               tb ? CBLAS_TRANS : CBLAS_NO_TRANS, (int)m, (int)n, (int)k,
-               alpha, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
+               tb ? CBLAS_TRANS : CBLAS_NO_TRANS, (int)m, (int)n, (int)k, alpha,
+               a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
   else
     builtin_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
@@ -176,8 +179,8 @@ void srnn_dgemm(int ta, int tb, int64_t m, int64_t n, int64_t k, double alpha,
   ensure_loaded();
   if (blas_dgemm != NULL && k > 0)
     blas_dgemm(CBLAS_ROW_MAJOR, ta ? CBLAS_TRANS : CBLAS_NO_TRANS,
-               tb ? CBLAS_TRANS : CBLAS_NO_TRANS, (int)m, (int)n, (int)k,
-               alpha, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
+               tb ? CBLAS_TRANS : CBLAS_NO_TRANS, (int)m, (int)n, (int)k, alpha,
+               a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
   else
     builtin_dgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }

@@ -3,7 +3,9 @@ import SeqRNN
 
 /// `seqrnn_model_save`.
 @c @implementation
-public func seqrnn_model_save(_ model: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> seqrnn_status {
+public func seqrnn_model_save(_ model: OpaquePointer?, _ path: UnsafePointer<CChar>?)
+  -> seqrnn_status
+{
   guarded("seqrnn_model_save") { () throws(SeqRNNError) in
     let handle = try unbox(model, ModelHandle.self, "model")
     let target = String(cString: try required(path, "path"))

@@ -17,7 +17,7 @@ final class ModelHandle {
     names = model.tensorInfos.map { strdup($0.name)! }
   }
 
-  deinit { names.forEach { free($0) } }
+  deinit { for name in names { free(name) } }
 }
 
 /// What a `seqrnn_state *` points to.
@@ -38,7 +38,9 @@ func retainedHandle(_ object: AnyObject) -> OpaquePointer {
 }
 
 /// The object behind a handle, or `.nullArgument` for NULL.
-func unbox<T: AnyObject>(_ handle: OpaquePointer?, _ type: T.Type, _ name: String) throws(SeqRNNError) -> T {
+func unbox<T: AnyObject>(_ handle: OpaquePointer?, _ type: T.Type, _ name: String)
+  throws(SeqRNNError) -> T
+{
   guard let handle else { throw .nullArgument("\(name) is NULL") }
   return Unmanaged<T>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
 }

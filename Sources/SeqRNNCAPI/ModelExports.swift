@@ -16,7 +16,8 @@ func configuration(_ p: seqrnn_model_params) throws(SeqRNNError) -> ModelConfigu
     throw .invalidArgument("params->cell = \(p.cell) is not a seqrnn_cell (0...3)")
   }
   guard let mode = OutputMode(rawValue: p.output_mode) else {
-    throw .invalidArgument("params->output_mode = \(p.output_mode) is not a seqrnn_output_mode (0 or 1)")
+    throw .invalidArgument(
+      "params->output_mode = \(p.output_mode) is not a seqrnn_output_mode (0 or 1)")
   }
   guard let loss = LossKind(rawValue: p.loss) else {
     throw .invalidArgument("params->loss = \(p.loss) is not a seqrnn_loss (0 or 1)")
@@ -117,9 +118,15 @@ func engineInput(
   _ batch: UnsafePointer<seqrnn_batch>?, _ config: ModelConfiguration, needTargets: Bool
 ) throws(SeqRNNError) -> EngineInput {
   let b = try required(batch, "batch").pointee
-  guard b.batch_size > 0 else { throw .invalidArgument("batch->batch_size must be > 0, got \(b.batch_size)") }
-  guard b.seq_len > 0 else { throw .invalidArgument("batch->seq_len must be > 0, got \(b.seq_len)") }
-  guard b.batch_size <= Int64(EngineInput.maxPositions), b.seq_len <= Int64(EngineInput.maxPositions) else {
+  guard b.batch_size > 0 else {
+    throw .invalidArgument("batch->batch_size must be > 0, got \(b.batch_size)")
+  }
+  guard b.seq_len > 0 else {
+    throw .invalidArgument("batch->seq_len must be > 0, got \(b.seq_len)")
+  }
+  guard b.batch_size <= Int64(EngineInput.maxPositions),
+    b.seq_len <= Int64(EngineInput.maxPositions)
+  else {
     throw .invalidArgument("batch->batch_size * batch->seq_len is too large")
   }
   var input = EngineInput(batchSize: Int(b.batch_size), seqLen: Int(b.seq_len))
@@ -151,10 +158,13 @@ public func seqrnn_model_forward(
     let out = try required(outputs, "outputs")
     try ensureCapacity(outputsCapacity, needed, "outputs")
     if finalC != nil, config.cell != .lstm {
-      throw .unsupported("final_c must be NULL: the model's cell is \(config.cell.name), which has no cell state")
+      throw .unsupported(
+        "final_c must be NULL: the model's cell is \(config.cell.name), which has no cell state")
     }
     if finalH != nil || finalC != nil {
-      try ensureCapacity(statesCapacity, config.stateCount(batchSize: input.batchSize), "final_h/final_c (states_capacity)")
+      try ensureCapacity(
+        statesCapacity, config.stateCount(batchSize: input.batchSize),
+        "final_h/final_c (states_capacity)")
     }
     try handle.model.forward(input, outputs: out, finalH: finalH, finalC: finalC)
   }

@@ -52,10 +52,13 @@ public func seqrnn_state_get(
     let stream = try unbox(state, StateHandle.self, "state").state
     let hOut = try required(h, "h")
     if c != nil, stream.model.configuration.cell != .lstm {
-      throw .unsupported("c must be NULL: the model's cell is \(stream.model.configuration.cell.name)")
+      throw .unsupported(
+        "c must be NULL: the model's cell is \(stream.model.configuration.cell.name)")
     }
     try ensureCapacity(capacity, stream.stateCount, "h/c (capacity)")
-    stream.hiddenState.withUnsafeBufferPointer { hOut.update(from: $0.baseAddress!, count: $0.count) }
+    stream.hiddenState.withUnsafeBufferPointer {
+      hOut.update(from: $0.baseAddress!, count: $0.count)
+    }
     if let c, let cells = stream.cellState {
       cells.withUnsafeBufferPointer { c.update(from: $0.baseAddress!, count: $0.count) }
     }
@@ -71,7 +74,8 @@ public func seqrnn_state_set(
     let stream = try unbox(state, StateHandle.self, "state").state
     let hIn = try required(h, "h")
     guard count == Int64(stream.stateCount) else {
-      throw .shapeMismatch("count must be \(stream.stateCount) (layers x batch x hidden), got \(count)")
+      throw .shapeMismatch(
+        "count must be \(stream.stateCount) (layers x batch x hidden), got \(count)")
     }
     try stream.setState(h: hIn, c: c, count: stream.stateCount)
   }

@@ -26,7 +26,8 @@ public func seqrnn_trainer_create(
     let out = try required(outTrainer, "out_trainer")
     let p = params?.pointee ?? seqrnn_train_default_params()
     guard let optimizer = OptimizerKind(rawValue: p.optimizer) else {
-      throw .invalidArgument("params->optimizer = \(p.optimizer) is not a seqrnn_optimizer (0 or 1)")
+      throw .invalidArgument(
+        "params->optimizer = \(p.optimizer) is not a seqrnn_optimizer (0 or 1)")
     }
     let options = TrainingOptions(
       optimizer: optimizer, learningRate: p.learning_rate, momentum: p.momentum, beta1: p.beta1,

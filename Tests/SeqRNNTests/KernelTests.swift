@@ -4,14 +4,16 @@
 
 import CSeqRNNKernels
 import Foundation
-@testable import SeqRNN
 import Testing
+
+@testable import SeqRNN
 
 /// Distance in units in the last place between a float result and the exact value.
 private func ulpError(_ got: Float, _ exact: Double) -> Double {
   let rounded = Float(exact)
   if got == rounded { return 0 }
-  return abs(Double(got) - exact) / Double(rounded.ulp == 0 ? Float.leastNonzeroMagnitude : rounded.ulp)
+  return abs(Double(got) - exact)
+    / Double(rounded.ulp == 0 ? Float.leastNonzeroMagnitude : rounded.ulp)
 }
 
 /// Every float from -limit to limit on a fine grid, plus special points.
@@ -81,7 +83,9 @@ private func grid(_ limit: Float, count: Int = 200_001) -> [Float] {
     let trainer = try Trainer(model: model)
     let floatLoss = try trainer.computeGradients(batch)
     var parameters: [String: [Double]] = [:]
-    for info in model.tensorInfos { parameters[info.name] = try model.tensor(named: info.name).map(Double.init) }
+    for info in model.tensorInfos {
+      parameters[info.name] = try model.tensor(named: info.name).map(Double.init)
+    }
     let probe = try GradientProbe.evaluate(
       configuration: config, parameters: parameters, batch: batch, features: nil)
     #expect(abs(Double(floatLoss) - probe.loss) <= 1e-5 * probe.loss)

@@ -40,7 +40,8 @@ private func expectClose(_ got: [Double], _ want: [Double], tolerance: Double = 
 @Suite struct OptimizerTests {
   @Test func plainSGDSubtractsLearningRateTimesGradient() throws {
     let (model, batch) = try smallTokenSetup()
-    let trainer = try Trainer(model: model, options: TrainingOptions(optimizer: .sgd, learningRate: 0.1))
+    let trainer = try Trainer(
+      model: model, options: TrainingOptions(optimizer: .sgd, learningRate: 0.1))
     let before = try flatParameters(model)
     try trainer.step(batch)
     let gradient = try flatGradients(trainer)
@@ -68,7 +69,8 @@ private func expectClose(_ got: [Double], _ want: [Double], tolerance: Double = 
 
   @Test func adamFollowsTorchFormula() throws {
     let (model, batch) = try smallTokenSetup(cell: .rnnTanh)
-    let options = TrainingOptions(optimizer: .adam, learningRate: 0.01, beta1: 0.8, beta2: 0.95, epsilon: 1e-6)
+    let options = TrainingOptions(
+      optimizer: .adam, learningRate: 0.01, beta1: 0.8, beta2: 0.95, epsilon: 1e-6)
     let trainer = try Trainer(model: model, options: options)
     var parameters = try flatParameters(model)
     var m = [Double](repeating: 0, count: parameters.count)
@@ -98,17 +100,21 @@ private func expectClose(_ got: [Double], _ want: [Double], tolerance: Double = 
     #expect(norm > 0.01, "the test needs a gradient above the clip norm")
     let scale = 0.01 / (norm + 1e-6)
     expectClose(try flatParameters(model), zip(before, g).map { $0 - scale * $1 })
-    let moved = zip(try flatParameters(model), before).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
+    let moved = zip(try flatParameters(model), before).reduce(0) {
+      $0 + ($1.0 - $1.1) * ($1.0 - $1.1)
+    }
     #expect(abs(moved.squareRoot() - 0.01) < 1e-4)
   }
 
   @Test func learningRateCanChange() throws {
     let (model, batch) = try smallTokenSetup()
-    let trainer = try Trainer(model: model, options: TrainingOptions(optimizer: .sgd, learningRate: 1))
+    let trainer = try Trainer(
+      model: model, options: TrainingOptions(optimizer: .sgd, learningRate: 1))
     try trainer.setLearningRate(0.25)
     let before = try flatParameters(model)
     try trainer.step(batch)
-    expectClose(try flatParameters(model), zip(before, try flatGradients(trainer)).map { $0 - 0.25 * $1 })
+    expectClose(
+      try flatParameters(model), zip(before, try flatGradients(trainer)).map { $0 - 0.25 * $1 })
     #expect(throws: SeqRNNError.self) { try trainer.setLearningRate(0) }
     #expect(throws: SeqRNNError.self) { try trainer.setLearningRate(.nan) }
   }
@@ -145,7 +151,8 @@ private func expectClose(_ got: [Double], _ want: [Double], tolerance: Double = 
     let config = ModelConfiguration(
       cell: cell, vocabSize: 4, hiddenSize: 24, outputSize: 4, seed: 5)
     let model = try Model(config)
-    let trainer = try Trainer(model: model, options: TrainingOptions(learningRate: 0.02, clipNorm: 5))
+    let trainer = try Trainer(
+      model: model, options: TrainingOptions(learningRate: 0.02, clipNorm: 5))
     var rng = SeededRNG(seed: 9)
     let (b, t, delay) = (16, 10, 2)
     var loss: Float = .infinity
@@ -153,7 +160,8 @@ private func expectClose(_ got: [Double], _ want: [Double], tolerance: Double = 
       let tokens = (0..<(b * t)).map { _ in Int32(rng.index(4)) }
       var targets = [Int32](repeating: 0, count: b * t)
       for i in 0..<b { for s in delay..<t { targets[i * t + s] = tokens[i * t + s - delay] } }
-      loss = try trainer.step(Batch(batchSize: b, seqLen: t, tokens: tokens, targetClasses: targets))
+      loss = try trainer.step(
+        Batch(batchSize: b, seqLen: t, tokens: tokens, targetClasses: targets))
     }
     #expect(loss < 0.3, "\(cell.name) loss \(loss) after 300 steps")
   }
@@ -163,7 +171,8 @@ private func expectClose(_ got: [Double], _ want: [Double], tolerance: Double = 
   @Test(arguments: CellType.allCases, OutputMode.allCases)
   func streamingEqualsFullForward(cell: CellType, mode: OutputMode) throws {
     let config = ModelConfiguration(
-      cell: cell, inputSize: 3, hiddenSize: 6, numLayers: 2, outputSize: 2, outputMode: mode, seed: 8)
+      cell: cell, inputSize: 3, hiddenSize: 6, numLayers: 2, outputSize: 2, outputMode: mode,
+      seed: 8)
     let model = try Model(config)
     var rng = SeededRNG(seed: 4)
     let (b, t) = (2, 7)
@@ -199,7 +208,8 @@ private func expectClose(_ got: [Double], _ want: [Double], tolerance: Double = 
 
 @Suite struct InitialisationTests {
   @Test func sameSeedSameWeightsOtherSeedOtherWeights() throws {
-    let config = ModelConfiguration(cell: .gru, vocabSize: 7, hiddenSize: 4, outputSize: 3, seed: 42)
+    let config = ModelConfiguration(
+      cell: .gru, vocabSize: 7, hiddenSize: 4, outputSize: 3, seed: 42)
     let a = try Model(config)
     let b = try Model(config)
     var other = config
@@ -212,7 +222,8 @@ private func expectClose(_ got: [Double], _ want: [Double], tolerance: Double = 
   }
 
   @Test func recurrentWeightsFollowPyTorchsBounds() throws {
-    let model = try Model(ModelConfiguration(cell: .lstm, inputSize: 10, hiddenSize: 64, outputSize: 5))
+    let model = try Model(
+      ModelConfiguration(cell: .lstm, inputSize: 10, hiddenSize: 64, outputSize: 5))
     let bound = Float(1 / 8.0)
     let weights = try model.tensor(named: "rnn.weight_hh_l0")
     #expect(weights.allSatisfy { abs($0) <= bound })

@@ -45,9 +45,8 @@ void srnn_lstm_forward(float *g, const float *r, const float *c_prev,
  *  dout: this step's dL/d(output); dc: carried dL/dc (read, then replaced
  *  by dL/dc_prev); dgates: [4n] pre-activation gradients (written). */
 void srnn_lstm_backward(const float *gates, const float *c_prev,
-                        const float *c_next, const float *dh,
-                        const float *dout, float *dc, float *dgates,
-                        int64_t n);
+                        const float *c_next, const float *dh, const float *dout,
+                        float *dc, float *dgates, int64_t n);
 
 /** GRU forward. g: [3n] input projections (b_ih + b_hh folded for r and z,
  *  b_in only for n), overwritten with r, z, n; r: [3n] recurrent products
@@ -61,9 +60,8 @@ void srnn_gru_forward(float *g, const float *r, const float *b_hn,
  *  dhn: dL/d(hn_part) [n], direct: z * (dh + dout), the part of dL/dh_prev
  *  not going through W_hh. */
 void srnn_gru_backward(const float *gates, const float *h_prev,
-                       const float *hn_part, const float *dh,
-                       const float *dout, float *dgates, float *dhn,
-                       float *direct, int64_t n);
+                       const float *hn_part, const float *dh, const float *dout,
+                       float *dgates, float *dhn, float *direct, int64_t n);
 
 /** Softmax cross-entropy of one row of logits [n] against class target:
  *  returns the loss -log softmax(x)[target]; writes scale * (softmax - onehot)

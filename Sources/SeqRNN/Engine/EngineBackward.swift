@@ -42,7 +42,8 @@ extension Engine {
     let wantInputGradient = config.usesTokens || featureGradients != nil
     for layer in stride(from: config.numLayers - 1, through: 0, by: -1) {
       let inWidth = config.layerInputSize(layer)
-      let layerInput = layer == 0 ? UnsafePointer(tape.input!) : UnsafePointer(tape.layerOutputs[layer - 1])
+      let layerInput =
+        layer == 0 ? UnsafePointer(tape.input!) : UnsafePointer(tape.layerOutputs[layer - 1])
       let needInput = layer > 0 || wantInputGradient
       for direction in 0..<d {
         backwardDirection(
@@ -146,14 +147,17 @@ extension Engine {
       gradients + offsets.weightIH, inputWidth)
     addColumnSums(dG, rows: rows, columns: gh, into: gradients + offsets.biasIH)
     if isGRU {
-      T.gemm(true, false, 2 * h, h, rows, 1, dG, gh, previousStates, h, 1, gradients + offsets.weightHH, h)
+      T.gemm(
+        true, false, 2 * h, h, rows, 1, dG, gh, previousStates, h, 1, gradients + offsets.weightHH,
+        h)
       T.gemm(
         true, false, h, h, rows, 1, dHn, h, previousStates, h, 1,
         gradients + offsets.weightHH + 2 * h * h, h)
       addColumnSums(dG, rows: rows, columns: 2 * h, stride: gh, into: gradients + offsets.biasHH)
       addColumnSums(dHn, rows: rows, columns: h, into: gradients + offsets.biasHH + 2 * h)
     } else {
-      T.gemm(true, false, gh, h, rows, 1, dG, gh, previousStates, h, 1, gradients + offsets.weightHH, h)
+      T.gemm(
+        true, false, gh, h, rows, 1, dG, gh, previousStates, h, 1, gradients + offsets.weightHH, h)
       addColumnSums(dG, rows: rows, columns: gh, into: gradients + offsets.biasHH)
     }
     if let inputGradient {

@@ -109,7 +109,9 @@ package struct Engine<T: EngineScalar> {
 
   /// Adds `b_ih + b_hh` to every projected row; for GRU the `b_hn` part
   /// stays out, because PyTorch applies it inside the reset gate's product.
-  private func addBiases(_ offsets: ParameterLayout.Recurrent, rows: Int, to xw: UnsafeMutablePointer<T>) {
+  private func addBiases(
+    _ offsets: ParameterLayout.Recurrent, rows: Int, to xw: UnsafeMutablePointer<T>
+  ) {
     let gh = config.cell.gateCount * config.hiddenSize
     let folded = config.cell == .gru ? 2 * config.hiddenSize : gh
     let bih = parameters + offsets.biasIH

@@ -70,10 +70,12 @@ package struct EngineInput {
     let t = seqLen
     if config.usesTokens {
       guard floatFeatures == nil, doubleFeatures == nil else {
-        throw .invalidArgument("features given to a token model (vocab_size \(config.vocabSize)); pass tokens")
+        throw .invalidArgument(
+          "features given to a token model (vocab_size \(config.vocabSize)); pass tokens")
       }
       guard let tokens else {
-        throw .nullArgument("tokens is NULL but the model takes token ids (vocab_size \(config.vocabSize))")
+        throw .nullArgument(
+          "tokens is NULL but the model takes token ids (vocab_size \(config.vocabSize))")
       }
       for b in 0..<batchSize {
         for s in 0..<lengths[b] {
@@ -86,10 +88,12 @@ package struct EngineInput {
       }
     } else {
       guard tokens == nil else {
-        throw .invalidArgument("tokens given to a feature model (input_size \(config.inputSize)); pass features")
+        throw .invalidArgument(
+          "tokens given to a feature model (input_size \(config.inputSize)); pass features")
       }
       guard floatFeatures != nil || doubleFeatures != nil else {
-        throw .nullArgument("features is NULL but the model takes float features (input_size \(config.inputSize))")
+        throw .nullArgument(
+          "features is NULL but the model takes float features (input_size \(config.inputSize))")
       }
       let width = config.inputSize
       for b in 0..<batchSize {

@@ -1,9 +1,10 @@
+import CSeqRNNSupport
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
   import Darwin
 #endif
-import CSeqRNNSupport
 
 /// The scalar types the engine runs in: Float for everything users do,
 /// Double so the test suite can check gradients by finite differences with

@@ -8,7 +8,8 @@ extension Batch {
     var input = EngineInput(batchSize: batchSize, seqLen: seqLen)
     let lengths64 = lengths.map { $0.map(Int64.init) }
     if let lengths, lengths.count != batchSize {
-      throw .shapeMismatch("lengths has \(lengths.count) entries, expected batch_size = \(batchSize)")
+      throw .shapeMismatch(
+        "lengths has \(lengths.count) entries, expected batch_size = \(batchSize)")
     }
     try withOptionalPointer(lengths64) { (p) throws(SeqRNNError) in try input.setSizes(lengths: p) }
     let positions = batchSize * seqLen

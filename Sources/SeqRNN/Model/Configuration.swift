@@ -118,18 +118,25 @@ public struct ModelConfiguration: Sendable, Equatable {
     func check(_ ok: Bool, _ message: @autoclosure () -> String) throws(SeqRNNError) {
       if !ok { throw SeqRNNError.invalidArgument(message()) }
     }
-    try check(hiddenSize > 0 && hiddenSize <= limit, "hidden_size must be in [1, \(limit)], got \(hiddenSize)")
+    try check(
+      hiddenSize > 0 && hiddenSize <= limit,
+      "hidden_size must be in [1, \(limit)], got \(hiddenSize)")
     try check(numLayers > 0 && numLayers <= 64, "num_layers must be in [1, 64], got \(numLayers)")
-    try check(outputSize > 0 && outputSize <= limit, "output_size must be in [1, \(limit)], got \(outputSize)")
-    try check(vocabSize >= 0 && vocabSize <= limit, "vocab_size must be in [0, \(limit)], got \(vocabSize)")
-    try check(inputSize >= 0 && inputSize <= limit, "input_size must be in [0, \(limit)], got \(inputSize)")
+    try check(
+      outputSize > 0 && outputSize <= limit,
+      "output_size must be in [1, \(limit)], got \(outputSize)")
+    try check(
+      vocabSize >= 0 && vocabSize <= limit, "vocab_size must be in [0, \(limit)], got \(vocabSize)")
+    try check(
+      inputSize >= 0 && inputSize <= limit, "input_size must be in [0, \(limit)], got \(inputSize)")
     try check(
       usesTokens || inputSize > 0,
       "input_size must be > 0 for a feature model (or set vocab_size > 0 for token ids)")
     let gh = cell.gateCount * hiddenSize
     let widest = max(layerInputSize(0), directions * hiddenSize, hiddenSize)
     let (product, overflow) = gh.multipliedReportingOverflow(by: widest)
-    try check(!overflow && product <= 1 << 31, "hidden_size and input_size give weight matrices too large")
+    try check(
+      !overflow && product <= 1 << 31, "hidden_size and input_size give weight matrices too large")
     try check(
       parameterCount <= Self.maxParameters,
       "the model would have \(parameterCount) parameters; the limit is \(Self.maxParameters)")

@@ -5,7 +5,8 @@
 enum Initialization {
   /// Fills `parameters` (laid out by `layout`) for `config`.
   static func pytorchDefault(
-    _ config: ModelConfiguration, layout: ParameterLayout, into parameters: UnsafeMutablePointer<Float>
+    _ config: ModelConfiguration, layout: ParameterLayout,
+    into parameters: UnsafeMutablePointer<Float>
   ) {
     var rng = SeededGenerator(seed: config.seed)
     let recurrentBound = 1 / Double(config.hiddenSize).squareRoot()

@@ -73,7 +73,9 @@ public final class Model: @unchecked Sendable {
   }
 
   /// Loss and accuracy of a validated input with targets.
-  package func evaluate(_ input: EngineInput, tape: Tape<Float> = Tape()) throws(SeqRNNError) -> Evaluation {
+  package func evaluate(_ input: EngineInput, tape: Tape<Float> = Tape()) throws(SeqRNNError)
+    -> Evaluation
+  {
     let engine = self.engine
     try engine.forward(input, tape: tape)
     let result = engine.loss(input, tape: tape, gradients: nil)
@@ -88,7 +90,8 @@ public final class Model: @unchecked Sendable {
   public func forward(_ batch: Batch) throws(SeqRNNError) -> ForwardResult {
     try batch.withEngineInput(configuration, needTargets: false) { (input) throws(SeqRNNError) in
       var outputs = [Float](
-        repeating: 0, count: configuration.outputCount(batchSize: batch.batchSize, seqLen: batch.seqLen))
+        repeating: 0,
+        count: configuration.outputCount(batchSize: batch.batchSize, seqLen: batch.seqLen))
       let stateCount = configuration.stateCount(batchSize: batch.batchSize)
       var finalH = [Float](repeating: 0, count: stateCount)
       var finalC = [Float](repeating: 0, count: configuration.cell == .lstm ? stateCount : 0)

@@ -20,7 +20,8 @@ public final class StreamingState: @unchecked Sendable {
       throw .unsupported("streaming needs a unidirectional model; this one is bidirectional")
     }
     guard batchSize > 0, batchSize <= EngineInput.maxPositions else {
-      throw .invalidArgument("batch_size must be in [1, \(EngineInput.maxPositions)], got \(batchSize)")
+      throw .invalidArgument(
+        "batch_size must be in [1, \(EngineInput.maxPositions)], got \(batchSize)")
     }
     self.model = model
     self.batchSize = batchSize
@@ -52,10 +53,13 @@ public final class StreamingState: @unchecked Sendable {
       throw .shapeMismatch("state buffers must have \(stateCount) elements, got \(count)")
     }
     if c != nil, model.configuration.cell != .lstm {
-      throw .unsupported("a cell state was given but the model's cell is \(model.configuration.cell.name)")
+      throw .unsupported(
+        "a cell state was given but the model's cell is \(model.configuration.cell.name)")
     }
     for i in 0..<count where !h[i].isFinite { throw .nonFinite("h[\(i)] is not finite") }
-    if let c { for i in 0..<count where !c[i].isFinite { throw .nonFinite("c[\(i)] is not finite") } }
+    if let c {
+      for i in 0..<count where !c[i].isFinite { throw .nonFinite("c[\(i)] is not finite") }
+    }
     hidden.pointer.update(from: h, count: count)
     if model.configuration.cell == .lstm {
       if let c { cell.pointer.update(from: c, count: count) } else { cell.zero() }
@@ -101,10 +105,12 @@ public final class StreamingState: @unchecked Sendable {
   }
 
   /// Advances one step and returns `[batch][output]` (logits or values).
-  public func step(features: [Float]? = nil, tokens: [Int32]? = nil) throws(SeqRNNError) -> [Float] {
+  public func step(features: [Float]? = nil, tokens: [Int32]? = nil) throws(SeqRNNError) -> [Float]
+  {
     let config = model.configuration
     if let features, features.count != batchSize * config.inputSize {
-      throw .shapeMismatch("features has \(features.count) elements, expected \(batchSize * config.inputSize)")
+      throw .shapeMismatch(
+        "features has \(features.count) elements, expected \(batchSize * config.inputSize)")
     }
     if let tokens, tokens.count != batchSize {
       throw .shapeMismatch("tokens has \(tokens.count) elements, expected \(batchSize)")

@@ -37,7 +37,8 @@ enum ModelFile {
       return value
     }
     func named<E: CaseIterable>(_ key: String, _ name: (E) -> String) throws(SeqRNNError) -> E {
-      guard let text = json[key]?.stringValue, let value = E.allCases.first(where: { name($0) == text })
+      guard let text = json[key]?.stringValue,
+        let value = E.allCases.first(where: { name($0) == text })
       else {
         throw .badFormat("config field '\(key)' is missing or not a known value")
       }
@@ -53,7 +54,8 @@ enum ModelFile {
       cell: try named("cell", \CellType.name), inputSize: try integer("input_size"),
       vocabSize: try integer("vocab_size"), hiddenSize: try integer("hidden_size"),
       numLayers: try integer("num_layers"), bidirectional: bidirectional,
-      outputSize: try integer("output_size"), outputMode: try named("output_mode", \OutputMode.name),
+      outputSize: try integer("output_size"),
+      outputMode: try named("output_mode", \OutputMode.name),
       loss: try named("loss", \LossKind.name), seed: seed)
   }
 }
@@ -65,7 +67,8 @@ extension Model {
     let tensors = layout.tensors.map { info in
       SafeTensor(
         name: info.name, shape: info.shape,
-        values: Array(UnsafeBufferPointer(start: parameters.pointer + info.offset, count: info.count)))
+        values: Array(
+          UnsafeBufferPointer(start: parameters.pointer + info.offset, count: info.count)))
     }
     let metadata = [
       ("format", "seqrnn"),
@@ -92,7 +95,9 @@ extension Model {
     }
     let metadata = Dictionary(decoded.metadata, uniquingKeysWith: { first, _ in first })
     guard metadata["format"] == "seqrnn" else {
-      throw .badFormat("\(path) is a safetensors file but not a seqrnn model (metadata 'format' is not \"seqrnn\")")
+      throw .badFormat(
+        "\(path) is a safetensors file but not a seqrnn model (metadata 'format' is not \"seqrnn\")"
+      )
     }
     guard let versionText = metadata["format_version"], let version = Int(versionText), version >= 1
     else {
@@ -100,7 +105,8 @@ extension Model {
     }
     guard version <= ModelFile.formatVersion else {
       throw .unsupportedVersion(
-        "\(path) has format_version \(version); this seqrnn (\(seqrnnVersion)) reads up to \(ModelFile.formatVersion)")
+        "\(path) has format_version \(version); this seqrnn (\(seqrnnVersion)) reads up to \(ModelFile.formatVersion)"
+      )
     }
     guard let configText = metadata["config"] else {
       throw .badFormat("\(path): metadata 'config' is missing")
@@ -126,7 +132,8 @@ extension Model {
       }
       let info = model.layout.tensors[index]
       guard tensor.shape == info.shape else {
-        throw .badFormat("\(path): tensor '\(tensor.name)' has shape \(tensor.shape), expected \(info.shape)")
+        throw .badFormat(
+          "\(path): tensor '\(tensor.name)' has shape \(tensor.shape), expected \(info.shape)")
       }
       try model.setTensor(named: tensor.name, tensor.values)
       seen.insert(tensor.name)

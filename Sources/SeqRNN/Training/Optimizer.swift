@@ -42,12 +42,15 @@ public struct TrainingOptions: Sendable, Equatable {
     func check(_ ok: Bool, _ message: String) throws(SeqRNNError) {
       if !ok { throw .invalidArgument(message) }
     }
-    try check(learningRate.isFinite && learningRate > 0, "learning_rate must be finite and > 0, got \(learningRate)")
+    try check(
+      learningRate.isFinite && learningRate > 0,
+      "learning_rate must be finite and > 0, got \(learningRate)")
     try check(momentum >= 0 && momentum < 1, "momentum must be in [0, 1), got \(momentum)")
     try check(beta1 >= 0 && beta1 < 1, "beta1 must be in [0, 1), got \(beta1)")
     try check(beta2 >= 0 && beta2 < 1, "beta2 must be in [0, 1), got \(beta2)")
     try check(epsilon.isFinite && epsilon > 0, "epsilon must be finite and > 0, got \(epsilon)")
-    try check(clipNorm.isFinite && clipNorm >= 0, "clip_norm must be finite and >= 0, got \(clipNorm)")
+    try check(
+      clipNorm.isFinite && clipNorm >= 0, "clip_norm must be finite and >= 0, got \(clipNorm)")
   }
 }
 

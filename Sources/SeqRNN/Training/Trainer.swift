@@ -42,7 +42,8 @@ public final class Trainer: @unchecked Sendable {
   /// model unchanged.
   @discardableResult
   public func step(_ batch: Batch) throws(SeqRNNError) -> Float {
-    try batch.withEngineInput(model.configuration, needTargets: true) { (input) throws(SeqRNNError) in
+    try batch.withEngineInput(model.configuration, needTargets: true) {
+      (input) throws(SeqRNNError) in
       try step(input)
     }
   }
@@ -50,7 +51,8 @@ public final class Trainer: @unchecked Sendable {
   /// Loss and gradients of a batch without an update; see `gradient(named:)`.
   @discardableResult
   public func computeGradients(_ batch: Batch) throws(SeqRNNError) -> Float {
-    try batch.withEngineInput(model.configuration, needTargets: true) { (input) throws(SeqRNNError) in
+    try batch.withEngineInput(model.configuration, needTargets: true) {
+      (input) throws(SeqRNNError) in
       try computeGradients(input)
     }
   }
@@ -62,7 +64,9 @@ public final class Trainer: @unchecked Sendable {
   }
 
   /// Pointer form of `gradient(named:)` for the C API.
-  package func gradientPointer(named name: String) throws(SeqRNNError) -> (UnsafePointer<Float>, Int) {
+  package func gradientPointer(named name: String) throws(SeqRNNError) -> (
+    UnsafePointer<Float>, Int
+  ) {
     let info = try model.layout.info(named: name)
     return (UnsafePointer(gradients.pointer + info.offset), info.count)
   }

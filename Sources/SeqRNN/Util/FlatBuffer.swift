@@ -27,7 +27,8 @@ package final class FlatBuffer<Element>: @unchecked Sendable {
     guard count >= 0, !overflow, physical <= 0 || bytes < physical,
       posix_memalign(&raw, 64, bytes) == 0, let raw
     else {
-      throw .outOfMemory("cannot allocate \(count) elements of \(MemoryLayout<Element>.stride) bytes")
+      throw .outOfMemory(
+        "cannot allocate \(count) elements of \(MemoryLayout<Element>.stride) bytes")
     }
     memset(raw, 0, bytes)
     self.count = count
