@@ -461,6 +461,14 @@ seqrnn_status seqrnn_trainer_set_learning_rate(seqrnn_trainer *trainer,
 seqrnn_status seqrnn_trainer_step_count(const seqrnn_trainer *trainer,
                                         int64_t *out_steps);
 
+/** Loss, accuracy (cross-entropy; NAN for MSE) and count of the batch of the
+ *  most recent successful seqrnn_trainer_step or compute_gradients call,
+ *  measured before the update, so training metrics need no second forward
+ *  pass. Before any step, count is 0 and loss and accuracy are NAN.
+ *  Returns SEQRNN_OK or SEQRNN_E_NULL_ARGUMENT. */
+seqrnn_status seqrnn_trainer_last_evaluation(const seqrnn_trainer *trainer,
+                                             seqrnn_evaluation *out_evaluation);
+
 /* ---------------------------------------------------------------------------
  * Runtime information
  * ------------------------------------------------------------------------- */

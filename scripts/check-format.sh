@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks formatting without changing anything:
 # - Swift: `swift format lint --strict` with the root .swift-format,
-# - C/C++: `clang-format --dry-run --Werror` with the root .clang-format.
+# - C/C++: `clang-format --dry-run --Werror` with the root .clang-format,
+# - Python: `ruff format --check` and `ruff check`.
 # Fix with: swift format -i -r Sources Tests Package.swift
 #           clang-format -i <the files listed>
 set -euo pipefail
@@ -45,7 +46,25 @@ if ((${#unformatted[@]} > 0)); then
   status=1
 fi
 
+# Python: ruff's formatter and linter (defaults), over every tracked .py file.
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  mapfile -t py_files < <(git ls-files --cached --others --exclude-standard -- '*.py' | sort -u)
+else
+  mapfile -t py_files < <(find . -path ./.build -prune -o -path ./build -prune -o \
+    -type f -name '*.py' -print | sed 's|^\./||' | sort)
+fi
+if ((${#py_files[@]} > 0)); then
+  if ! python3 -m ruff format --check "${py_files[@]}"; then
+    echo "check-format: Python files need formatting (python3 -m ruff format <files>)" >&2
+    status=1
+  fi
+  if ! python3 -m ruff check "${py_files[@]}"; then
+    echo "check-format: ruff check found problems in Python files" >&2
+    status=1
+  fi
+fi
+
 if ((status == 0)); then
-  echo "check-format: ok (${#existing[@]} C/C++ files, Swift: ${swift_targets[*]})"
+  echo "check-format: ok (${#existing[@]} C/C++ files, ${#py_files[@]} Python files, Swift: ${swift_targets[*]})"
 fi
 exit "$status"

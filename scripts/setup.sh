@@ -47,7 +47,7 @@ if ((${#missing[@]} > 0)); then
 fi
 
 # Python packages used by the tests (import name -> pip name).
-declare -A py_modules=([numpy]=numpy [pytest]=pytest [safetensors]=safetensors)
+declare -A py_modules=([numpy]=numpy [pytest]=pytest [safetensors]=safetensors [ruff]=ruff)
 py_missing=()
 for mod in "${!py_modules[@]}"; do
   python3 -c "import $mod" >/dev/null 2>&1 || py_missing+=("${py_modules[$mod]}")

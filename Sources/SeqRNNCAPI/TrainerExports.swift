@@ -103,3 +103,17 @@ public func seqrnn_trainer_step_count(
     try required(outSteps, "out_steps").pointee = Int64(t.stepCount)
   }
 }
+
+/// `seqrnn_trainer_last_evaluation`.
+@c @implementation
+public func seqrnn_trainer_last_evaluation(
+  _ trainer: OpaquePointer?, _ outEvaluation: UnsafeMutablePointer<seqrnn_evaluation>?
+) -> seqrnn_status {
+  guarded("seqrnn_trainer_last_evaluation") { () throws(SeqRNNError) in
+    let t = try unbox(trainer, TrainerHandle.self, "trainer").trainer
+    let out = try required(outEvaluation, "out_evaluation")
+    let last = t.lastEvaluation ?? Evaluation(loss: .nan, accuracy: .nan, count: 0)
+    out.pointee = seqrnn_evaluation(
+      loss: last.loss, accuracy: last.accuracy, count: Int64(last.count))
+  }
+}

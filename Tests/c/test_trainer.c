@@ -641,6 +641,35 @@ static void test_adam_first_step(void) {
 
 /* Steps lower the loss on a fixed batch; the trainer keeps its model alive
  * after the caller frees it; step_count counts successful steps. */
+/* last_evaluation reports the metrics of the latest step's batch, before
+ * its update: the same numbers evaluate gives on the model at that time. */
+static void test_last_evaluation(void) {
+  seqrnn_model *model = make(SEQRNN_CELL_LSTM, 1, 0, 0, 0, 1);
+  seqrnn_trainer *trainer = make_trainer(model, NULL);
+  data d;
+  make_data(&d, 91);
+  seqrnn_batch b = batch_of(&d, model);
+  seqrnn_evaluation last;
+  EXPECT_OK(seqrnn_trainer_last_evaluation(trainer, &last));
+  CHECK(last.count == 0 && isnan(last.loss) && isnan(last.accuracy));
+  seqrnn_evaluation before;
+  EXPECT_OK(seqrnn_model_evaluate(model, &b, &before));
+  float loss = 0;
+  EXPECT_OK(seqrnn_trainer_step(trainer, &b, &loss));
+  EXPECT_OK(seqrnn_trainer_last_evaluation(trainer, &last));
+  CHECK_MSG(tu_close(last.loss, before.loss, 1e-6, 1e-7),
+            "last loss %.9g, evaluate before the step %.9g", last.loss,
+            before.loss);
+  CHECK(tu_close(last.loss, loss, 1e-6, 1e-7));
+  CHECK(last.count == before.count && last.accuracy == before.accuracy);
+  EXPECT_STATUS(SEQRNN_E_NULL_ARGUMENT,
+                seqrnn_trainer_last_evaluation(NULL, &last));
+  EXPECT_STATUS(SEQRNN_E_NULL_ARGUMENT,
+                seqrnn_trainer_last_evaluation(trainer, NULL));
+  seqrnn_trainer_free(trainer);
+  seqrnn_model_free(model);
+}
+
 static void test_training_lowers_loss(void) {
   seqrnn_model *model = make(SEQRNN_CELL_GRU, 1, 0, 0, 0, 1);
   seqrnn_train_params tp = seqrnn_train_default_params();
@@ -672,6 +701,7 @@ int main(void) {
   TU_RUN(test_sgd_momentum);
   TU_RUN(test_clipping);
   TU_RUN(test_adam_first_step);
+  TU_RUN(test_last_evaluation);
   TU_RUN(test_training_lowers_loss);
   return tu_finish("test_trainer");
 }

@@ -5,6 +5,7 @@ file written by `safetensors` with the same metadata loads back in C.
 
 Usage: check_c_model.py PATH/TO/interop_helper
 """
+
 import json
 import os
 import subprocess
@@ -32,8 +33,9 @@ def main():
 
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "from_c.safetensors")
-        listing = subprocess.run([helper, "save", path], check=True,
-                                 capture_output=True, text=True).stdout
+        listing = subprocess.run(
+            [helper, "save", path], check=True, capture_output=True, text=True
+        ).stdout
         expected = []
         for line in listing.splitlines():
             name, ndim, *dims = line.split()
@@ -47,12 +49,19 @@ def main():
         check(isinstance(metadata, dict) and metadata, "no metadata")
         text = json.dumps(metadata)
         check("lstm" in text.lower(), "metadata does not name the cell")
-        for key, number in (("hidden_size", 6), ("num_layers", 2),
-                            ("vocab_size", 7), ("output_size", 4)):
-            check(key in text and str(number) in text,
-                  f"metadata lacks {key} = {number}")
-        check(sorted(keys) == sorted(n for n, _ in expected),
-              f"tensor names {sorted(keys)} != {sorted(n for n, _ in expected)}")
+        for key, number in (
+            ("hidden_size", 6),
+            ("num_layers", 2),
+            ("vocab_size", 7),
+            ("output_size", 4),
+        ):
+            check(
+                key in text and str(number) in text, f"metadata lacks {key} = {number}"
+            )
+        check(
+            sorted(keys) == sorted(n for n, _ in expected),
+            f"tensor names {sorted(keys)} != {sorted(n for n, _ in expected)}",
+        )
 
         tensors = load_file(path)
         for index, (name, shape) in enumerate(expected):
@@ -61,42 +70,57 @@ def main():
             t = tensors[name]
             check(t.dtype == np.float32, f"{name}: dtype {t.dtype}")
             check(t.shape == shape, f"{name}: shape {t.shape}, C says {shape}")
-            want = np.array([value(index, k) for k in range(t.size)],
-                            dtype=np.float32).reshape(shape)
+            want = np.array(
+                [value(index, k) for k in range(t.size)], dtype=np.float32
+            ).reshape(shape)
             check(np.array_equal(t, want), f"{name}: values differ")
         names = [n for n, _ in expected]
-        check(names[0] == "embedding.weight" and names[-2:] ==
-              ["head.weight", "head.bias"], f"order {names}")
-        check(tensors.get("rnn.weight_ih_l1_reverse", np.zeros(0)).shape ==
-              (24, 12), "rnn.weight_ih_l1_reverse is not [4*6, 2*6]")
+        check(
+            names[0] == "embedding.weight"
+            and names[-2:] == ["head.weight", "head.bias"],
+            f"order {names}",
+        )
+        check(
+            tensors.get("rnn.weight_ih_l1_reverse", np.zeros(0)).shape == (24, 12),
+            "rnn.weight_ih_l1_reverse is not [4*6, 2*6]",
+        )
 
         # The shared checker (file layout, 8-byte aligned header, data order,
         # bit-exact values), when it is there.
-        shared = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                              "safetensors_roundtrip.py")
+        shared = os.path.join(
+            os.path.dirname(os.path.abspath(__file__)), "safetensors_roundtrip.py"
+        )
         if os.path.exists(shared):
-            spec = {"tensors": [{"name": n, "shape": list(shape),
-                                 "values": [float(value(i, k)) for k in
-                                            range(int(np.prod(shape)))]}
-                                for i, (n, shape) in enumerate(expected)],
-                    "metadata": metadata}
+            spec = {
+                "tensors": [
+                    {
+                        "name": n,
+                        "shape": list(shape),
+                        "values": [
+                            float(value(i, k)) for k in range(int(np.prod(shape)))
+                        ],
+                    }
+                    for i, (n, shape) in enumerate(expected)
+                ],
+                "metadata": metadata,
+            }
             spec_path = os.path.join(tmp, "expected.json")
             with open(spec_path, "w", encoding="utf-8") as f:
                 json.dump(spec, f)
-            result = subprocess.run([sys.executable, shared, "check", path,
-                                     spec_path], capture_output=True,
-                                    text=True)
+            result = subprocess.run(
+                [sys.executable, shared, "check", path, spec_path],
+                capture_output=True,
+                text=True,
+            )
             sys.stdout.write(result.stdout)
-            check(result.returncode == 0,
-                  "safetensors_roundtrip.py check failed")
+            check(result.returncode == 0, "safetensors_roundtrip.py check failed")
 
         # Python writes a file with the same metadata and doubled values;
         # C loads it.
         doubled = {n: (t * 2).astype(np.float32) for n, t in tensors.items()}
         back = os.path.join(tmp, "from_python.safetensors")
         save_file(doubled, back, metadata=metadata)
-        result = subprocess.run([helper, "check", back], capture_output=True,
-                                text=True)
+        result = subprocess.run([helper, "check", back], capture_output=True, text=True)
         sys.stdout.write(result.stdout)
         sys.stderr.write(result.stderr)
         check(result.returncode == 0, "C could not load the Python file")

@@ -68,9 +68,15 @@ def check(path, expected_path=None):
     for t in expected["tensors"]:
         t["shape"] = [int(d) for d in t["shape"]]
         got = tensors[t["name"]]
-        want = np.array(t["values"], dtype=np.float64).astype(np.float32).reshape(t["shape"])
+        want = (
+            np.array(t["values"], dtype=np.float64)
+            .astype(np.float32)
+            .reshape(t["shape"])
+        )
         if got.dtype != np.float32 or list(got.shape) != t["shape"]:
-            fail(f"{t['name']}: got {got.dtype} {list(got.shape)}, expected float32 {t['shape']}")
+            fail(
+                f"{t['name']}: got {got.dtype} {list(got.shape)}, expected float32 {t['shape']}"
+            )
         if not np.array_equal(got.view(np.uint32), want.view(np.uint32)):
             fail(f"{t['name']}: values differ: {got.ravel()[:8]} vs {want.ravel()[:8]}")
     if metadata != expected["metadata"]:
@@ -82,23 +88,36 @@ def write(directory):
     rng = np.random.default_rng(1234)
     f32 = {
         "rnn.weight_ih_l0": rng.standard_normal((8, 3)).astype(np.float32),
-        "rnn.bias_ih_l0": np.array([0.0, -0.0, 1e-45, 3.4028235e38, -1.5, 2.0, 0.1, 7.0], np.float32),
+        "rnn.bias_ih_l0": np.array(
+            [0.0, -0.0, 1e-45, 3.4028235e38, -1.5, 2.0, 0.1, 7.0], np.float32
+        ),
         "head.bias": np.array(42.0, np.float32),
     }
     f16 = {
         "half": np.array(
-            [1.0, -2.0, 65504.0, 6e-08, 6.1e-05, 0.333251953125, np.inf, -np.inf], np.float16
+            [1.0, -2.0, 65504.0, 6e-08, 6.1e-05, 0.333251953125, np.inf, -np.inf],
+            np.float16,
         ),
         "half2d": rng.standard_normal((3, 5)).astype(np.float16),
     }
-    save_file(f32, f"{directory}/reference_f32.safetensors", metadata={"format": "np", "k": "v"})
+    save_file(
+        f32,
+        f"{directory}/reference_f32.safetensors",
+        metadata={"format": "np", "k": "v"},
+    )
     save_file(f16, f"{directory}/reference_f16.safetensors")
     expected = {
-        "f32": {k: {"shape": list(v.shape), "values": v.astype(np.float64).ravel().tolist()} for k, v in f32.items()},
+        "f32": {
+            k: {"shape": list(v.shape), "values": v.astype(np.float64).ravel().tolist()}
+            for k, v in f32.items()
+        },
         "f16": {
             k: {
                 "shape": list(v.shape),
-                "values": [x if np.isfinite(x) else str(x) for x in v.astype(np.float64).ravel().tolist()],
+                "values": [
+                    x if np.isfinite(x) else str(x)
+                    for x in v.astype(np.float64).ravel().tolist()
+                ],
             }
             for k, v in f16.items()
         },

@@ -61,6 +61,13 @@ public struct Evaluation: Sendable, Equatable {
   public var accuracy: Double
   /// Valid positions the means are over.
   public var count: Int
+
+  /// Creates an evaluation result.
+  public init(loss: Double, accuracy: Double, count: Int) {
+    self.loss = loss
+    self.accuracy = accuracy
+    self.count = count
+  }
 }
 
 /// Name and shape of a model tensor.

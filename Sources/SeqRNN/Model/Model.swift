@@ -13,12 +13,16 @@ public final class Model: @unchecked Sendable {
   package let parameters: FlatBuffer<Float>
 
   /// Creates a model with PyTorch's default initialisation from `configuration.seed`.
+  /// A token model's `inputSize` of 0 is stored as the embedding width it
+  /// stands for (`hiddenSize`), so the configuration always tells the width.
   public init(_ configuration: ModelConfiguration) throws(SeqRNNError) {
     try configuration.validate()
-    self.configuration = configuration
-    layout = ParameterLayout(configuration)
+    var resolved = configuration
+    resolved.inputSize = configuration.embeddingOrInputSize
+    self.configuration = resolved
+    layout = ParameterLayout(resolved)
     parameters = try FlatBuffer(count: layout.totalCount)
-    Initialization.pytorchDefault(configuration, layout: layout, into: parameters.pointer)
+    Initialization.pytorchDefault(resolved, layout: layout, into: parameters.pointer)
   }
 
   /// Every tensor's name and shape, in PyTorch's `state_dict` order.

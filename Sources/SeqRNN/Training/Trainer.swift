@@ -11,6 +11,9 @@ public final class Trainer: @unchecked Sendable {
   public private(set) var learningRate: Float
   /// Updates applied so far.
   public private(set) var stepCount = 0
+  /// Loss, accuracy and count of the latest step's batch (before its update);
+  /// nil before the first step.
+  public private(set) var lastEvaluation: Evaluation?
 
   private let optimizer: OptimizerState
   private let gradients: FlatBuffer<Float>
@@ -106,6 +109,10 @@ public final class Trainer: @unchecked Sendable {
     guard result.loss.isFinite else {
       throw .nonFinite("the loss is not finite (\(result.loss)); the model was not updated")
     }
+    lastEvaluation = Evaluation(
+      loss: result.loss,
+      accuracy: config.loss == .crossEntropy ? Double(result.correct) / Double(result.count) : .nan,
+      count: result.count)
     gradients.zero()
     engine.backward(
       input, tape: tape, scratch: scratch, gradients: gradients.pointer, featureGradients: nil)

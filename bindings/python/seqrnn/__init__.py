@@ -1,0 +1,75 @@
+"""seqrnn: recurrent networks (RNN, LSTM, GRU) on numpy arrays, without a framework.
+
+Train with a Keras-like :meth:`Model.fit`, run with :meth:`Model.predict`,
+stream step by step with :meth:`Model.stream`, sample with
+:meth:`Model.generate`, and exchange weights with PyTorch through
+:meth:`Model.state_dict` (PyTorch's names and shapes) and safetensors files.
+
+>>> import numpy as np, seqrnn
+>>> model = seqrnn.Model("gru", input_size=1, hidden_size=16, output_size=1, output="last", loss="mse")
+>>> x = np.random.default_rng(0).normal(size=(64, 8, 1))
+>>> y = x.sum(axis=1)                                 # [batch, 1]: the running sum
+>>> before = model.evaluate(x, y)["loss"]
+>>> history = model.fit(x, y, epochs=30, batch_size=16, lr=1e-2, verbose=0)
+>>> model.evaluate(x, y)["loss"] < before
+True
+
+The compute runs in ``libseqrnn`` (Swift, BLAS) through the thin C extension
+``seqrnn._seqrnn``; ``seqrnn.__version__`` is the library's version and
+:func:`blas_info` names the BLAS in use.
+"""
+
+from __future__ import annotations
+
+from . import _seqrnn
+from .callbacks import Callback, EarlyStopping, History, LambdaCallback
+from .errors import (
+    BufferTooSmallError,
+    Error,
+    FileError,
+    FormatError,
+    InternalError,
+    InvalidArgumentError,
+    NonFiniteError,
+    OutOfMemoryError,
+    OutOfRangeError,
+    ShapeError,
+    UnknownNameError,
+    UnsupportedError,
+)
+from .model import IncompatibleKeys, Model, load
+from .stream import Stream
+
+__version__: str = _seqrnn.version_string()
+
+
+def blas_info() -> str:
+    """The BLAS the library uses, e.g. ``"OpenBLAS 0.3.21 (cooperlake)"``, or
+    ``"built-in"`` when no BLAS library could be loaded."""
+    return str(_seqrnn.blas_info())
+
+
+__all__ = [
+    "BufferTooSmallError",
+    "Callback",
+    "EarlyStopping",
+    "Error",
+    "FileError",
+    "FormatError",
+    "History",
+    "IncompatibleKeys",
+    "InternalError",
+    "InvalidArgumentError",
+    "LambdaCallback",
+    "Model",
+    "NonFiniteError",
+    "OutOfMemoryError",
+    "OutOfRangeError",
+    "ShapeError",
+    "Stream",
+    "UnknownNameError",
+    "UnsupportedError",
+    "__version__",
+    "blas_info",
+    "load",
+]

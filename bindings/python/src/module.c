@@ -1,0 +1,200 @@
+/*
+ * module.c - the seqrnn._seqrnn module: versions, runtime information,
+ * constants, default parameters, and the import-time version check.
+ */
+#include "ext.h"
+
+PyDoc_STRVAR(
+    version_number_doc,
+    "version_number()\n--\n\n"
+    "The loaded library's version number, MAJOR * 10000 + MINOR * 100\n"
+    "+ PATCH (seqrnn_version_number).");
+
+static PyObject *version_number(PyObject *module, PyObject *unused) {
+  (void)module, (void)unused;
+  return PyLong_FromUnsignedLong(seqrnn_version_number());
+}
+
+PyDoc_STRVAR(version_string_doc,
+             "version_string()\n--\n\n"
+             "The loaded library's version, \"MAJOR.MINOR.PATCH\"\n"
+             "(seqrnn_version_string).");
+
+static PyObject *version_string(PyObject *module, PyObject *unused) {
+  (void)module, (void)unused;
+  return PyUnicode_FromString(seqrnn_version_string());
+}
+
+PyDoc_STRVAR(blas_info_doc,
+             "blas_info()\n--\n\n"
+             "The BLAS in use, e.g. \"OpenBLAS 0.3.21 (cooperlake)\" or\n"
+             "\"built-in\" (seqrnn_blas_info); loads it if needed, GIL\n"
+             "released.");
+
+static PyObject *blas_info(PyObject *module, PyObject *unused) {
+  (void)module, (void)unused;
+  const char *text;
+  Py_BEGIN_ALLOW_THREADS text = seqrnn_blas_info();
+  Py_END_ALLOW_THREADS return PyUnicode_FromString(text);
+}
+
+PyDoc_STRVAR(status_string_doc, "status_string(status, /)\n--\n\n"
+                                "Static English text for a seqrnn_status code\n"
+                                "(seqrnn_status_string).");
+
+static PyObject *status_string(PyObject *module, PyObject *arg) {
+  (void)module;
+  int32_t status;
+  if (ext_to_int32(arg, "status", &status) < 0)
+    return NULL;
+  return PyUnicode_FromString(seqrnn_status_string((seqrnn_status)status));
+}
+
+PyDoc_STRVAR(error_class_doc,
+             "error_class(status, /)\n--\n\n"
+             "The exception class this module raises for a seqrnn_status code\n"
+             "(Error for codes it does not know).");
+
+static PyObject *error_class(PyObject *module, PyObject *arg) {
+  (void)module;
+  int32_t status;
+  if (ext_to_int32(arg, "status", &status) < 0)
+    return NULL;
+  return Py_NewRef(ext_error_class(status));
+}
+
+PyDoc_STRVAR(default_model_params_doc,
+             "default_model_params()\n--\n\n"
+             "The library's default model configuration\n"
+             "(seqrnn_model_default_params) as a dict with the keys of\n"
+             "Model().");
+
+static PyObject *default_model_params(PyObject *module, PyObject *unused) {
+  (void)module, (void)unused;
+  seqrnn_model_params p = seqrnn_model_default_params();
+  return ext_model_params_dict(&p);
+}
+
+PyDoc_STRVAR(default_train_params_doc,
+             "default_train_params()\n--\n\n"
+             "The library's default training settings\n"
+             "(seqrnn_train_default_params) as a dict with the keyword\n"
+             "arguments of Trainer().");
+
+static PyObject *default_train_params(PyObject *module, PyObject *unused) {
+  (void)module, (void)unused;
+  seqrnn_train_params p = seqrnn_train_default_params();
+  return Py_BuildValue(
+      "{s:i,s:d,s:d,s:d,s:d,s:d,s:d}", "optimizer", (int)p.optimizer,
+      "learning_rate", (double)p.learning_rate, "momentum", (double)p.momentum,
+      "beta1", (double)p.beta1, "beta2", (double)p.beta2, "epsilon",
+      (double)p.epsilon, "clip_norm", (double)p.clip_norm);
+}
+
+static PyMethodDef module_methods[] = {
+    {"version_number", version_number, METH_NOARGS, version_number_doc},
+    {"version_string", version_string, METH_NOARGS, version_string_doc},
+    {"blas_info", blas_info, METH_NOARGS, blas_info_doc},
+    {"status_string", status_string, METH_O, status_string_doc},
+    {"error_class", error_class, METH_O, error_class_doc},
+    {"default_model_params", default_model_params, METH_NOARGS,
+     default_model_params_doc},
+    {"default_train_params", default_train_params, METH_NOARGS,
+     default_train_params_doc},
+    {NULL, NULL, 0, NULL}};
+
+PyDoc_STRVAR(
+    module_doc,
+    "Thin C extension over libseqrnn's C API (seqrnn.h): Model, State,\n"
+    "Trainer, the exception tree and the API's constants. Arrays cross by\n"
+    "the buffer protocol (numpy arrays or any C-contiguous buffer of the\n"
+    "right element type) without copies, and the GIL is released during\n"
+    "every compute call. The pure-Python package seqrnn builds on it.\n\n"
+    "HEADER_VERSION is the SEQRNN_VERSION_NUMBER this extension was built\n"
+    "against; importing it with a library of another version fails.");
+
+static struct PyModuleDef module_def = {PyModuleDef_HEAD_INIT,
+                                        "seqrnn._seqrnn",
+                                        module_doc,
+                                        -1,
+                                        module_methods,
+                                        NULL,
+                                        NULL,
+                                        NULL,
+                                        NULL};
+
+static const struct {
+  const char *name;
+  long value;
+} constants[] = {
+    {"CELL_RNN_TANH", SEQRNN_CELL_RNN_TANH},
+    {"CELL_RNN_RELU", SEQRNN_CELL_RNN_RELU},
+    {"CELL_LSTM", SEQRNN_CELL_LSTM},
+    {"CELL_GRU", SEQRNN_CELL_GRU},
+    {"OUTPUT_SEQUENCE", SEQRNN_OUTPUT_SEQUENCE},
+    {"OUTPUT_LAST", SEQRNN_OUTPUT_LAST},
+    {"LOSS_CROSS_ENTROPY", SEQRNN_LOSS_CROSS_ENTROPY},
+    {"LOSS_MSE", SEQRNN_LOSS_MSE},
+    {"OPTIMIZER_SGD", SEQRNN_OPTIMIZER_SGD},
+    {"OPTIMIZER_ADAM", SEQRNN_OPTIMIZER_ADAM},
+    {"OK", SEQRNN_OK},
+    {"E_INVALID_ARGUMENT", SEQRNN_E_INVALID_ARGUMENT},
+    {"E_NULL_ARGUMENT", SEQRNN_E_NULL_ARGUMENT},
+    {"E_SHAPE_MISMATCH", SEQRNN_E_SHAPE_MISMATCH},
+    {"E_OUT_OF_RANGE", SEQRNN_E_OUT_OF_RANGE},
+    {"E_NON_FINITE", SEQRNN_E_NON_FINITE},
+    {"E_OUT_OF_MEMORY", SEQRNN_E_OUT_OF_MEMORY},
+    {"E_IO", SEQRNN_E_IO},
+    {"E_BAD_FORMAT", SEQRNN_E_BAD_FORMAT},
+    {"E_UNSUPPORTED_VERSION", SEQRNN_E_UNSUPPORTED_VERSION},
+    {"E_BUFFER_TOO_SMALL", SEQRNN_E_BUFFER_TOO_SMALL},
+    {"E_UNKNOWN_NAME", SEQRNN_E_UNKNOWN_NAME},
+    {"E_UNSUPPORTED", SEQRNN_E_UNSUPPORTED},
+    {"E_INTERNAL", SEQRNN_E_INTERNAL},
+    {"HEADER_VERSION", SEQRNN_VERSION_NUMBER},
+};
+
+static int add_types(PyObject *module) {
+  struct {
+    const char *name;
+    PyTypeObject *type;
+  } types[] = {{"Model", &ext_ModelType},
+               {"State", &ext_StateType},
+               {"Trainer", &ext_TrainerType}};
+  for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+    if (PyType_Ready(types[i].type) < 0 ||
+        ext_add_object(module, types[i].name, (PyObject *)types[i].type) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+PyMODINIT_FUNC PyInit__seqrnn(void) {
+  /* Refuse a library of another version than the header we were built with:
+   * the structs and enums crossing the ABI may differ. */
+  unsigned long loaded = seqrnn_version_number();
+  if (loaded != SEQRNN_VERSION_NUMBER) {
+    PyErr_Format(PyExc_ImportError,
+                 "seqrnn: the loaded library libseqrnn is version %s (%lu), "
+                 "but this extension was built for %d.%d.%d (%d); reinstall "
+                 "seqrnn so that both come from the same build",
+                 seqrnn_version_string(), loaded, SEQRNN_VERSION_MAJOR,
+                 SEQRNN_VERSION_MINOR, SEQRNN_VERSION_PATCH,
+                 SEQRNN_VERSION_NUMBER);
+    return NULL;
+  }
+  PyObject *module = PyModule_Create(&module_def);
+  if (module == NULL)
+    return NULL;
+  for (size_t i = 0; i < sizeof constants / sizeof constants[0]; i++) {
+    if (PyModule_AddIntConstant(module, constants[i].name, constants[i].value) <
+        0)
+      goto fail;
+  }
+  if (ext_errors_init(module) < 0 || add_types(module) < 0)
+    goto fail;
+  return module;
+fail:
+  Py_DECREF(module);
+  return NULL;
+}
