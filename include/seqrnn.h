@@ -478,6 +478,17 @@ seqrnn_status seqrnn_trainer_last_evaluation(const seqrnn_trainer *trainer,
  *  NULL. Loads the BLAS if it was not loaded yet. Thread-safe. */
 const char *seqrnn_blas_info(void);
 
+/** Sets how many threads seqrnn's compute may use in this process (BLAS
+ *  threads and seqrnn's own parallel work), 1 or more; the default is the
+ *  number of online CPUs. Results do not depend on it beyond float rounding
+ *  of BLAS reductions. Call it between calls, not during one.
+ *  Returns SEQRNN_OK or SEQRNN_E_INVALID_ARGUMENT (threads < 1 or > 1024). */
+seqrnn_status seqrnn_set_num_threads(int32_t threads);
+
+/** The number of threads set by seqrnn_set_num_threads (or the default).
+ *  Thread-safe. */
+int32_t seqrnn_get_num_threads(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -122,10 +123,24 @@ const char *srnn_blas_info(void) {
   return blas_description;
 }
 
+/* 0 until set: then the number of online CPUs is the budget. */
+static _Atomic int thread_budget;
+
 void srnn_blas_set_threads(int threads) {
   ensure_loaded();
-  if (blas_set_threads != NULL && threads > 0)
+  if (threads <= 0)
+    return;
+  thread_budget = threads;
+  if (blas_set_threads != NULL)
     blas_set_threads(threads);
+}
+
+int srnn_thread_budget(void) {
+  int budget = thread_budget;
+  if (budget > 0)
+    return budget;
+  long online = sysconf(_SC_NPROCESSORS_ONLN);
+  return online > 0 ? (int)online : 1;
 }
 
 /* The built-in fallback: plain loops, ordered so the inner loop runs over

@@ -1,5 +1,6 @@
 import CSeqRNN
 import CSeqRNNSupport
+import SeqRNN
 
 /// `seqrnn_version_number`: the header's SEQRNN_VERSION_NUMBER at build time.
 @c @implementation
@@ -24,3 +25,15 @@ public func seqrnn_last_error() -> UnsafePointer<CChar>? { srnn_error_get() }
 /// `seqrnn_blas_info`: which BLAS runs the matrix products.
 @c @implementation
 public func seqrnn_blas_info() -> UnsafePointer<CChar>? { srnn_blas_info() }
+
+/// `seqrnn_set_num_threads`: the compute thread budget of the process.
+@c @implementation
+public func seqrnn_set_num_threads(_ threads: Int32) -> seqrnn_status {
+  guarded("seqrnn_set_num_threads") { () throws(SeqRNNError) in
+    try setComputeThreads(Int(threads))
+  }
+}
+
+/// `seqrnn_get_num_threads`.
+@c @implementation
+public func seqrnn_get_num_threads() -> Int32 { Int32(computeThreads()) }

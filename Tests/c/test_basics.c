@@ -328,6 +328,21 @@ static void test_last_error_after_failure(void) {
   seqrnn_model_free(model);
 }
 
+/* The thread budget: valid values are kept, invalid ones refused. */
+static void test_threads_budget(void) {
+  CHECK(seqrnn_get_num_threads() >= 1);
+  EXPECT_OK(seqrnn_set_num_threads(1));
+  CHECK(seqrnn_get_num_threads() == 1);
+  EXPECT_OK(seqrnn_set_num_threads(3));
+  CHECK(seqrnn_get_num_threads() == 3);
+  EXPECT_STATUS(SEQRNN_E_INVALID_ARGUMENT, seqrnn_set_num_threads(0));
+  EXPECT_STATUS(SEQRNN_E_INVALID_ARGUMENT, seqrnn_set_num_threads(-2));
+  EXPECT_STATUS(SEQRNN_E_INVALID_ARGUMENT, seqrnn_set_num_threads(5000));
+  CHECK(seqrnn_get_num_threads() == 3);
+  CHECK(strstr(seqrnn_last_error(), "threads") != NULL);
+  EXPECT_OK(seqrnn_set_num_threads(2));
+}
+
 int main(void) {
   TU_RUN(test_last_error_starts_empty); /* must run first */
   TU_RUN(test_version);
@@ -339,6 +354,7 @@ int main(void) {
   TU_RUN(test_counts);
   TU_RUN(test_free_null);
   TU_RUN(test_blas_info);
+  TU_RUN(test_threads_budget);
   TU_RUN(test_seeds);
   TU_RUN(test_last_error_after_failure);
   return tu_finish("test_basics");

@@ -32,8 +32,13 @@ void srnn_dgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
  *  "OpenBLAS 0.3.21 ... (Cooperlake)"; "built-in" when none was found. */
 const char *srnn_blas_info(void);
 
-/** Sets the number of threads the loaded BLAS may use (if it can be told). */
+/** Sets the number of threads the loaded BLAS may use (if it can be told)
+ *  and remembers it as seqrnn's thread budget. */
 void srnn_blas_set_threads(int threads);
+
+/** seqrnn's thread budget: the last srnn_blas_set_threads value, else the
+ *  number of online CPUs. */
+int srnn_thread_budget(void);
 
 /** Static text of a status code (see seqrnn_status_string). */
 const char *srnn_status_text(int code);

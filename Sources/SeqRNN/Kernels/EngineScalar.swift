@@ -61,3 +61,14 @@ package func sigmoid<T: EngineScalar>(_ x: T) -> T { 1 / (1 + T.exp(-x)) }
 
 /// Describes the BLAS the engine uses (loading it if needed).
 public func blasDescription() -> String { String(cString: srnn_blas_info()) }
+
+/// Sets how many threads seqrnn's compute may use (BLAS and its own work), 1...1024.
+public func setComputeThreads(_ threads: Int) throws(SeqRNNError) {
+  guard threads >= 1, threads <= 1024 else {
+    throw .invalidArgument("threads must be in [1, 1024], got \(threads)")
+  }
+  srnn_blas_set_threads(Int32(threads))
+}
+
+/// The compute thread budget (default: the number of online CPUs).
+public func computeThreads() -> Int { Int(srnn_thread_budget()) }

@@ -49,6 +49,22 @@ def blas_info() -> str:
     return str(_seqrnn.blas_info())
 
 
+def set_num_threads(threads: int) -> None:
+    """Sets how many threads seqrnn's compute may use (default: every CPU).
+
+    >>> import seqrnn
+    >>> seqrnn.set_num_threads(1); seqrnn.get_num_threads()
+    1
+    >>> seqrnn.set_num_threads(2)
+    """
+    _seqrnn.set_num_threads(threads)
+
+
+def get_num_threads() -> int:
+    """How many threads seqrnn's compute may use."""
+    return int(_seqrnn.get_num_threads())
+
+
 __all__ = [
     "BufferTooSmallError",
     "Callback",
@@ -71,5 +87,7 @@ __all__ = [
     "UnsupportedError",
     "__version__",
     "blas_info",
+    "get_num_threads",
     "load",
+    "set_num_threads",
 ]

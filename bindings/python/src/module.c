@@ -38,6 +38,32 @@ static PyObject *blas_info(PyObject *module, PyObject *unused) {
   Py_END_ALLOW_THREADS return PyUnicode_FromString(text);
 }
 
+PyDoc_STRVAR(set_num_threads_doc,
+             "set_num_threads(threads, /)\n--\n\n"
+             "Sets how many threads seqrnn's compute may use, 1 to 1024\n"
+             "(seqrnn_set_num_threads).");
+
+static PyObject *set_num_threads(PyObject *module, PyObject *arg) {
+  (void)module;
+  int32_t threads;
+  if (ext_to_int32(arg, "threads", &threads) < 0)
+    return NULL;
+  int st;
+  Py_BEGIN_ALLOW_THREADS st = (int)seqrnn_set_num_threads(threads);
+  Py_END_ALLOW_THREADS if (ext_status(st, "set_num_threads") < 0) return NULL;
+  Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(get_num_threads_doc,
+             "get_num_threads()\n--\n\n"
+             "The number of threads seqrnn's compute may use\n"
+             "(seqrnn_get_num_threads).");
+
+static PyObject *get_num_threads(PyObject *module, PyObject *unused) {
+  (void)module, (void)unused;
+  return PyLong_FromLong(seqrnn_get_num_threads());
+}
+
 PyDoc_STRVAR(status_string_doc, "status_string(status, /)\n--\n\n"
                                 "Static English text for a seqrnn_status code\n"
                                 "(seqrnn_status_string).");
@@ -95,6 +121,8 @@ static PyMethodDef module_methods[] = {
     {"version_number", version_number, METH_NOARGS, version_number_doc},
     {"version_string", version_string, METH_NOARGS, version_string_doc},
     {"blas_info", blas_info, METH_NOARGS, blas_info_doc},
+    {"set_num_threads", set_num_threads, METH_O, set_num_threads_doc},
+    {"get_num_threads", get_num_threads, METH_NOARGS, get_num_threads_doc},
     {"status_string", status_string, METH_O, status_string_doc},
     {"error_class", error_class, METH_O, error_class_doc},
     {"default_model_params", default_model_params, METH_NOARGS,
