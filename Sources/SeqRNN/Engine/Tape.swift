@@ -4,7 +4,7 @@
 ///
 /// Owned by a trainer, a streaming state or a single forward call, and
 /// reused across calls of the same shape so the time loop never allocates.
-package final class Tape<T: EngineScalar> {
+package final class Tape<T: EngineScalar>: @unchecked Sendable {
   /// Batch size the buffers are laid out for.
   package private(set) var batchSize = 0
   /// Time steps the buffers are laid out for.

@@ -11,6 +11,9 @@ public final class Model: @unchecked Sendable {
   package let layout: ParameterLayout
   /// All weights, one flat vector (see `layout`).
   package let parameters: FlatBuffer<Float>
+  /// Forward buffers kept between calls, so repeated inference neither
+  /// allocates nor faults in fresh pages.
+  private let tapes = TapePool()
 
   /// Creates a model with PyTorch's default initialisation from `configuration.seed`.
   /// A token model's `inputSize` of 0 is stored as the embedding width it
@@ -67,9 +70,10 @@ public final class Model: @unchecked Sendable {
   /// and optionally final states.
   package func forward(
     _ input: EngineInput, outputs: UnsafeMutablePointer<Float>,
-    finalH: UnsafeMutablePointer<Float>?, finalC: UnsafeMutablePointer<Float>?,
-    tape: Tape<Float> = Tape()
+    finalH: UnsafeMutablePointer<Float>?, finalC: UnsafeMutablePointer<Float>?
   ) throws(SeqRNNError) {
+    let tape = tapes.take()
+    defer { tapes.give(tape) }
     let engine = self.engine
     try engine.forward(input, tape: tape)
     engine.copyOutputs(input, tape: tape, to: outputs)
@@ -77,9 +81,9 @@ public final class Model: @unchecked Sendable {
   }
 
   /// Loss and accuracy of a validated input with targets.
-  package func evaluate(_ input: EngineInput, tape: Tape<Float> = Tape()) throws(SeqRNNError)
-    -> Evaluation
-  {
+  package func evaluate(_ input: EngineInput) throws(SeqRNNError) -> Evaluation {
+    let tape = tapes.take()
+    defer { tapes.give(tape) }
     let engine = self.engine
     try engine.forward(input, tape: tape)
     let result = engine.loss(input, tape: tape, gradients: nil)

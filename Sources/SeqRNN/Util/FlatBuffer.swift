@@ -17,7 +17,10 @@ package final class FlatBuffer<Element>: @unchecked Sendable {
   /// Allocates `count` elements set to zero (all-zero bytes). Throws
   /// `.outOfMemory` instead of trapping when the memory cannot be had, so
   /// absurd sizes from a caller become an error, not a crash.
-  package init(count: Int) throws(SeqRNNError) {
+  /// `zeroed: false` leaves the contents undefined, for scratch whose every
+  /// element is written before it is read (it saves a pass over memory and
+  /// the page faults of touching fresh pages twice).
+  package init(count: Int, zeroed: Bool = true) throws(SeqRNNError) {
     let (bytes, overflow) = max(count, 1).multipliedReportingOverflow(
       by: MemoryLayout<Element>.stride)
     var raw: UnsafeMutableRawPointer? = nil
@@ -30,7 +33,7 @@ package final class FlatBuffer<Element>: @unchecked Sendable {
       throw .outOfMemory(
         "cannot allocate \(count) elements of \(MemoryLayout<Element>.stride) bytes")
     }
-    memset(raw, 0, bytes)
+    if zeroed { memset(raw, 0, bytes) }
     self.count = count
     pointer = raw.bindMemory(to: Element.self, capacity: max(count, 1))
   }
@@ -63,12 +66,13 @@ package final class Arena<Element>: @unchecked Sendable {
   package func reset(capacity total: Int) throws(SeqRNNError) {
     if total > storage?.count ?? -1 {
       storage = nil  // free the old block before asking for a larger one
-      storage = try FlatBuffer(count: total)
+      storage = try FlatBuffer(count: total, zeroed: false)
     }
     used = 0
   }
 
-  /// A slice of `count` elements, zeroed when `zeroed` is true. Slices are
+  /// A slice of `count` elements, zeroed when `zeroed` is true (otherwise
+  /// its contents are undefined and must be written first). Slices are
   /// rounded up to 16 elements so each starts 64-byte aligned for Float.
   package func take(_ count: Int, zeroed: Bool = false) -> UnsafeMutablePointer<Element> {
     let rounded = (count + 15) & ~15
