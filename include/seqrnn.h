@@ -36,7 +36,7 @@ extern "C" {
  * ------------------------------------------------------------------------- */
 
 #define SEQRNN_VERSION_MAJOR 0
-#define SEQRNN_VERSION_MINOR 1
+#define SEQRNN_VERSION_MINOR 2
 #define SEQRNN_VERSION_PATCH 0
 /** MAJOR * 10000 + MINOR * 100 + PATCH; compare with seqrnn_version_number().
  */
@@ -133,11 +133,41 @@ typedef enum seqrnn_loss {
   SEQRNN_LOSS_MSE = 1
 } seqrnn_loss;
 
+/** Weight initialisation schemes of the recurrent layers (the embedding is
+ *  always N(0, 1) and the head PyTorch's nn.Linear default). */
+typedef enum seqrnn_init {
+  /** PyTorch's nn.RNN/LSTM/GRU default: every weight and bias
+   *  U(-1/sqrt(H), 1/sqrt(H)). */
+  SEQRNN_INIT_PYTORCH = 0,
+  /** Glorot/Xavier uniform for each gate block of W_ih and W_hh
+   *  (fan_in + fan_out of the block), zero biases. */
+  SEQRNN_INIT_XAVIER = 1,
+  /** Glorot uniform W_ih, orthogonal W_hh per gate block, zero biases
+   *  (Keras's default for recurrent layers). */
+  SEQRNN_INIT_ORTHOGONAL = 2
+} seqrnn_init;
+
 /** Optimizers. */
 typedef enum seqrnn_optimizer {
-  SEQRNN_OPTIMIZER_SGD = 0, /**< SGD with optional (heavy-ball) momentum */
-  SEQRNN_OPTIMIZER_ADAM = 1 /**< Adam (Kingma and Ba), as torch.optim.Adam */
+  SEQRNN_OPTIMIZER_SGD = 0,    /**< SGD, optional momentum and Nesterov,
+                                    as torch.optim.SGD */
+  SEQRNN_OPTIMIZER_ADAM = 1,   /**< Adam (Kingma and Ba), as torch.optim.Adam */
+  SEQRNN_OPTIMIZER_ADAMW = 2,  /**< Adam with decoupled weight decay, as
+                                    torch.optim.AdamW */
+  SEQRNN_OPTIMIZER_RMSPROP = 3 /**< RMSprop, as torch.optim.RMSprop */
 } seqrnn_optimizer;
+
+/** Learning-rate schedules, applied per optimizer update (step). */
+typedef enum seqrnn_schedule {
+  SEQRNN_SCHEDULE_CONSTANT = 0,    /**< the rate stays learning_rate */
+  SEQRNN_SCHEDULE_STEP = 1,        /**< times gamma every step_size updates */
+  SEQRNN_SCHEDULE_EXPONENTIAL = 2, /**< times gamma every update */
+  SEQRNN_SCHEDULE_COSINE = 3,      /**< cosine from learning_rate down to
+                                        min_learning_rate over total_steps */
+  SEQRNN_SCHEDULE_PLATEAU = 4      /**< times gamma when the value given to
+                                        seqrnn_trainer_report_metric has not
+                                        improved for patience reports */
+} seqrnn_schedule;
 
 /* ---------------------------------------------------------------------------
  * Models
@@ -168,6 +198,22 @@ typedef struct seqrnn_model_params {
   uint64_t seed;         /**< weight initialisation seed (PyTorch's default
                               distributions); same seed, same weights;
                               default 0 */
+  /* Regularisation, in [0, 1), all default 0. Dropout acts only in training
+   * steps (seqrnn_trainer_step / compute_gradients), with masks drawn from
+   * the trainer's seed; forward, evaluate and streaming never drop. */
+  float dropout;           /**< on the outputs of every layer but the last
+                                (PyTorch's nn.LSTM dropout) */
+  float head_dropout;      /**< on the inputs of the head */
+  float recurrent_dropout; /**< variational dropout on the previous hidden
+                                state entering W_hh: one mask per sequence,
+                                layer and direction, reused at every step */
+  float zoneout;           /**< each unit keeps its previous hidden (and LSTM
+                                cell) value with this probability at each
+                                training step; forward and evaluate use the
+                                expectation h = z h_prev + (1 - z) h_new */
+  int32_t init;            /**< seqrnn_init; default SEQRNN_INIT_PYTORCH */
+  int32_t forget_bias_one; /**< LSTM, 1: forget-gate biases start at 1 in
+                                bias_ih and 0 in bias_hh; default 0 */
 } seqrnn_model_params;
 
 /** The default model parameters (see the field comments). Thread-safe. */
@@ -217,6 +263,11 @@ typedef struct seqrnn_batch {
   /** MSE targets: float32, [batch][seq_len][output_size] (SEQUENCE) or
    *  [batch][output_size] (LAST). NULL where no loss is computed. */
   const float *target_values;
+  /** Optional loss weight of each position, float32 >= 0, [batch][seq_len]
+   *  (SEQUENCE) or [batch] (LAST); NULL means 1 everywhere. The loss is the
+   *  weighted mean sum(w * loss) / sum(w) over valid positions (0 weights
+   *  ignore a position, larger ones weigh it, e.g. per class). */
+  const float *loss_weights;
 } seqrnn_batch;
 
 /** An all-NULL batch of the given sizes; fill in the pointers. */
@@ -403,14 +454,48 @@ typedef struct seqrnn_trainer seqrnn_trainer;
 
 /** Training settings. Start from seqrnn_train_default_params(). */
 typedef struct seqrnn_train_params {
-  int32_t optimizer;   /**< seqrnn_optimizer; default ADAM */
-  float learning_rate; /**< > 0; default 1e-3 */
-  float momentum;      /**< SGD momentum in [0, 1); default 0 */
-  float beta1;         /**< Adam beta1 in [0, 1); default 0.9 */
-  float beta2;         /**< Adam beta2 in [0, 1); default 0.999 */
-  float epsilon;       /**< Adam epsilon > 0; default 1e-8 */
-  float clip_norm;     /**< clip gradients to this global L2 norm; 0 = off;
-                            default 0 */
+  int32_t optimizer;    /**< seqrnn_optimizer; default ADAM */
+  float learning_rate;  /**< > 0; default 1e-3 */
+  float momentum;       /**< SGD and RMSprop momentum in [0, 1); default 0 */
+  float beta1;          /**< Adam beta1 in [0, 1); default 0.9 */
+  float beta2;          /**< Adam beta2 in [0, 1); default 0.999 */
+  float epsilon;        /**< Adam/RMSprop epsilon > 0; default 1e-8 */
+  float clip_norm;      /**< clip gradients to this global L2 norm (frozen
+                             tensors left out); 0 = off; default 0 */
+  int32_t nesterov;     /**< SGD: 1 for Nesterov momentum (momentum > 0);
+                             default 0 */
+  float rmsprop_alpha;  /**< RMSprop smoothing constant in [0, 1); default
+                             0.99 */
+  float l2_penalty;     /**< adds l2_penalty * w to each gradient (torch's
+                             weight_decay of SGD, Adam, RMSprop); default 0 */
+  float weight_decay;   /**< decoupled decay: w -= lr * weight_decay * w each
+                             update, any optimizer (AdamW's weight_decay);
+                             default 0 */
+  float clip_value;     /**< clamp each gradient entry to +-clip_value, before
+                             norm clipping; 0 = off; default 0 */
+  int32_t schedule;     /**< seqrnn_schedule; default CONSTANT */
+  int64_t step_size;    /**< STEP: updates between reductions; default 1000 */
+  float gamma;          /**< STEP, EXPONENTIAL, PLATEAU factor in (0, 1];
+                             default 0.1 */
+  int64_t warmup_steps; /**< linear warm-up from 0 over this many updates,
+                             before any schedule; default 0 */
+  int64_t total_steps;  /**< COSINE: updates (after warm-up) to decay over;
+                             default 10000 */
+  float min_learning_rate;  /**< COSINE end and PLATEAU floor; default 0 */
+  int64_t patience;         /**< PLATEAU: a reduction comes once more than
+                                 patience reports in a row did not improve
+                                 (torch's num_bad_epochs > patience);
+                                 default 10 */
+  int32_t plateau_maximize; /**< PLATEAU: 1 when larger reported values are
+                                 better (accuracy), 0 when smaller (loss);
+                                 default 0 */
+  int32_t stateful;         /**< 1: truncated BPTT. Each step starts from the
+                                 previous step's final states (when the batch
+                                 size is unchanged and the batch gives no initial
+                                 states), without backpropagating into them;
+                                 default 0 */
+  uint64_t seed;            /**< seed of the dropout and zoneout masks; same
+                                 seed, same masks; default 0 */
 } seqrnn_train_params;
 
 /** The default training parameters (see the field comments). */
@@ -451,7 +536,9 @@ seqrnn_status seqrnn_trainer_get_gradient(const seqrnn_trainer *trainer,
                                           const char *name, float *out,
                                           int64_t capacity);
 
-/** Changes the learning rate used by subsequent steps (> 0, finite).
+/** Changes the base learning rate of subsequent steps (> 0, finite): the
+ *  rate warm-up and schedules start from; a PLATEAU schedule restarts its
+ *  reductions from it.
  *  Returns SEQRNN_OK, SEQRNN_E_NULL_ARGUMENT, SEQRNN_E_INVALID_ARGUMENT. */
 seqrnn_status seqrnn_trainer_set_learning_rate(seqrnn_trainer *trainer,
                                                float learning_rate);
@@ -468,6 +555,197 @@ seqrnn_status seqrnn_trainer_step_count(const seqrnn_trainer *trainer,
  *  Returns SEQRNN_OK or SEQRNN_E_NULL_ARGUMENT. */
 seqrnn_status seqrnn_trainer_last_evaluation(const seqrnn_trainer *trainer,
                                              seqrnn_evaluation *out_evaluation);
+
+/** The learning rate the next update uses (after warm-up and schedule).
+ *  Returns SEQRNN_OK or SEQRNN_E_NULL_ARGUMENT. */
+seqrnn_status seqrnn_trainer_learning_rate(const seqrnn_trainer *trainer,
+                                           float *out_learning_rate);
+
+/** Reports a validation metric (e.g. once per epoch) to the PLATEAU
+ *  schedule; other schedules ignore it. Returns SEQRNN_OK,
+ *  SEQRNN_E_NULL_ARGUMENT, SEQRNN_E_NON_FINITE. */
+seqrnn_status seqrnn_trainer_report_metric(seqrnn_trainer *trainer,
+                                           double value);
+
+/** Freezes (frozen = 1) or unfreezes (0) the tensor called name: frozen
+ *  tensors get gradients but no updates (e.g. pretrained embeddings).
+ *  Returns SEQRNN_OK, SEQRNN_E_NULL_ARGUMENT, SEQRNN_E_UNKNOWN_NAME,
+ *  SEQRNN_E_INVALID_ARGUMENT. */
+seqrnn_status seqrnn_trainer_set_frozen(seqrnn_trainer *trainer,
+                                        const char *name, int32_t frozen);
+
+/** Copies the final hidden (and LSTM cell; c may be NULL) states of the
+ *  latest step's batch, [layers*directions][batch][hidden], capacity
+ *  elements each. With stateful training these are the states the next
+ *  step starts from. Returns SEQRNN_OK, SEQRNN_E_NULL_ARGUMENT,
+ *  SEQRNN_E_BUFFER_TOO_SMALL, SEQRNN_E_UNSUPPORTED (c for a non-LSTM, or no
+ *  step yet). */
+seqrnn_status seqrnn_trainer_get_state(const seqrnn_trainer *trainer, float *h,
+                                       float *c, int64_t capacity);
+
+/** Stateful training: sets the carried states of the sequences whose entry
+ *  in reset[batch] is non-zero back to zero (a document boundary), or of
+ *  all sequences when reset is NULL; count is the length of reset.
+ *  Returns SEQRNN_OK, SEQRNN_E_NULL_ARGUMENT, SEQRNN_E_SHAPE_MISMATCH
+ *  (count differs from the carried batch size). */
+seqrnn_status seqrnn_trainer_reset_state(seqrnn_trainer *trainer,
+                                         const uint8_t *reset, int64_t count);
+
+/** Saves everything needed to resume training bit-identically: weights,
+ *  optimizer moments, step count, schedule state, mask RNG state, carried
+ *  states, frozen tensors, the training parameters and a caller's
+ *  data_position (e.g. the next batch index), as safetensors. Atomic like
+ *  seqrnn_model_save: a crash during a save leaves the previous file
+ *  intact. Returns SEQRNN_OK, SEQRNN_E_NULL_ARGUMENT,
+ *  SEQRNN_E_INVALID_ARGUMENT, SEQRNN_E_IO. */
+seqrnn_status seqrnn_trainer_save_checkpoint(const seqrnn_trainer *trainer,
+                                             const char *path,
+                                             int64_t data_position);
+
+/** Loads a checkpoint: a new model and a trainer that continue exactly
+ *  where the saved one stopped. out_model, out_trainer: out, owned by the
+ *  caller; out_data_position: out, optional. Returns SEQRNN_OK,
+ *  SEQRNN_E_NULL_ARGUMENT, SEQRNN_E_INVALID_ARGUMENT, SEQRNN_E_IO,
+ *  SEQRNN_E_BAD_FORMAT, SEQRNN_E_UNSUPPORTED_VERSION,
+ *  SEQRNN_E_OUT_OF_MEMORY. */
+seqrnn_status seqrnn_trainer_load_checkpoint(const char *path,
+                                             seqrnn_model **out_model,
+                                             seqrnn_trainer **out_trainer,
+                                             int64_t *out_data_position);
+
+/* ---------------------------------------------------------------------------
+ * Metrics, streaming over an epoch
+ * ------------------------------------------------------------------------- */
+
+/** Accumulates loss and a confusion matrix over many batches. One thread at
+ *  a time. */
+typedef struct seqrnn_metrics seqrnn_metrics;
+
+/** Creates an empty accumulator for num_classes classes (0 for MSE models:
+ *  loss only). Returns SEQRNN_OK, SEQRNN_E_NULL_ARGUMENT,
+ *  SEQRNN_E_INVALID_ARGUMENT (num_classes < 0 or > 65536). */
+seqrnn_status seqrnn_metrics_create(int64_t num_classes,
+                                    seqrnn_metrics **out_metrics);
+
+/** Frees an accumulator; NULL is a no-op. */
+void seqrnn_metrics_free(seqrnn_metrics *metrics);
+
+/** Empties the accumulator. Returns SEQRNN_OK or SEQRNN_E_NULL_ARGUMENT. */
+seqrnn_status seqrnn_metrics_reset(seqrnn_metrics *metrics);
+
+/** Runs model on batch (with targets; loss_weights honoured for the loss)
+ *  and adds its loss and, for cross-entropy, its arg-max predictions
+ *  against the targets (positions of weight 0 are left out of both).
+ * num_classes must equal the model's output_size (cross-entropy) or be 0 (MSE).
+ * Returns the statuses of seqrnn_model_evaluate and SEQRNN_E_SHAPE_MISMATCH. */
+seqrnn_status seqrnn_metrics_update(seqrnn_metrics *metrics,
+                                    const seqrnn_model *model,
+                                    const seqrnn_batch *batch);
+
+/** Adds count (predicted, target) class pairs computed elsewhere (no
+ *  loss). Returns SEQRNN_OK, SEQRNN_E_NULL_ARGUMENT, SEQRNN_E_OUT_OF_RANGE
+ *  (a class outside [0, num_classes)), SEQRNN_E_INVALID_ARGUMENT. */
+seqrnn_status seqrnn_metrics_add_predictions(seqrnn_metrics *metrics,
+                                             const int32_t *predicted,
+                                             const int32_t *targets,
+                                             int64_t count);
+
+/** Summary of everything accumulated: means over positions; NAN where
+ *  undefined (no positions, or no loss added). In macro averages a class
+ *  with no predictions (precision) or no targets (recall) counts as 0, as
+ *  scikit-learn's zero_division=0; classes absent from both are skipped. */
+typedef struct seqrnn_metrics_summary {
+  double loss;            /**< mean loss (nats per position) */
+  double perplexity;      /**< exp(loss), cross-entropy only */
+  double bits_per_token;  /**< loss / ln 2 (bits per character for
+                               character models), cross-entropy only */
+  double accuracy;        /**< fraction of predictions equal to targets */
+  double macro_precision; /**< unweighted mean over classes */
+  double macro_recall;    /**< unweighted mean over classes */
+  double macro_f1;        /**< unweighted mean of per-class F1 */
+  int64_t count;          /**< positions accumulated */
+} seqrnn_metrics_summary;
+
+/** Writes the summary. Returns SEQRNN_OK or SEQRNN_E_NULL_ARGUMENT. */
+seqrnn_status seqrnn_metrics_get_summary(const seqrnn_metrics *metrics,
+                                         seqrnn_metrics_summary *out_summary);
+
+/** Precision, recall, F1 and support (positions whose target is the class)
+ *  of one class; each out-param optional. Returns SEQRNN_OK,
+ *  SEQRNN_E_NULL_ARGUMENT, SEQRNN_E_OUT_OF_RANGE. */
+seqrnn_status seqrnn_metrics_get_class(const seqrnn_metrics *metrics,
+                                       int64_t class_index,
+                                       double *out_precision,
+                                       double *out_recall, double *out_f1,
+                                       int64_t *out_support);
+
+/** Copies the confusion matrix [target][predicted] (num_classes^2 counts)
+ *  into out. Returns SEQRNN_OK, SEQRNN_E_NULL_ARGUMENT,
+ *  SEQRNN_E_BUFFER_TOO_SMALL. */
+seqrnn_status seqrnn_metrics_get_confusion(const seqrnn_metrics *metrics,
+                                           int64_t *out, int64_t capacity);
+
+/* ---------------------------------------------------------------------------
+ * Early stopping
+ * ------------------------------------------------------------------------- */
+
+/** Tracks a validation metric, keeps a copy of the best weights and says
+ *  when to stop. One thread at a time. */
+typedef struct seqrnn_early_stopping seqrnn_early_stopping;
+
+/** maximize: 1 when larger values are better (accuracy, F1), 0 when smaller
+ *  (loss). patience: evaluations without improvement before stopping
+ *  (>= 0; 0 acts as 1, as in Keras). min_delta (>= 0): an improvement must
+ *  beat the best value by more than min_delta. Returns SEQRNN_OK,
+ *  SEQRNN_E_NULL_ARGUMENT, SEQRNN_E_INVALID_ARGUMENT. */
+seqrnn_status seqrnn_early_stopping_create(int32_t maximize, int64_t patience,
+                                           double min_delta,
+                                           seqrnn_early_stopping **out);
+
+/** Frees it; NULL is a no-op. */
+void seqrnn_early_stopping_free(seqrnn_early_stopping *early_stopping);
+
+/** Records value (e.g. this epoch's validation loss) for model: on an
+ *  improvement it copies the model's weights as the best so far.
+ *  *out_stop (optional) becomes 1 once patience evaluations passed without
+ *  improvement. Returns SEQRNN_OK, SEQRNN_E_NULL_ARGUMENT,
+ *  SEQRNN_E_NON_FINITE, SEQRNN_E_SHAPE_MISMATCH (another architecture
+ *  than earlier calls). */
+seqrnn_status seqrnn_early_stopping_update(seqrnn_early_stopping *es,
+                                           const seqrnn_model *model,
+                                           double value, int32_t *out_stop);
+
+/** Copies the best weights seen back into model. Returns SEQRNN_OK,
+ *  SEQRNN_E_NULL_ARGUMENT, SEQRNN_E_UNSUPPORTED (no value recorded yet),
+ *  SEQRNN_E_SHAPE_MISMATCH. */
+seqrnn_status seqrnn_early_stopping_restore(const seqrnn_early_stopping *es,
+                                            seqrnn_model *model);
+
+/** The best value and the 0-based index of the update call that gave it;
+ *  each out-param optional. Returns SEQRNN_OK, SEQRNN_E_NULL_ARGUMENT,
+ *  SEQRNN_E_UNSUPPORTED (none yet). */
+seqrnn_status seqrnn_early_stopping_best(const seqrnn_early_stopping *es,
+                                         double *out_value, int64_t *out_index);
+
+/* ---------------------------------------------------------------------------
+ * Pretrained embeddings
+ * ------------------------------------------------------------------------- */
+
+/** Fills rows of embedding.weight from a word-vector text file: GloVe
+ *  ("word v1 ... vd" per line) or word2vec text (the same after a
+ *  "count dim" first line). Row i receives the vector of vocabulary[i];
+ *  words absent from the file keep their row. The vector width must equal
+ *  the embedding width. out_found: out, optional, rows filled. Freeze the
+ *  rows with seqrnn_trainer_set_frozen(trainer, "embedding.weight", 1).
+ *  Returns SEQRNN_OK, SEQRNN_E_NULL_ARGUMENT, SEQRNN_E_UNSUPPORTED (not a
+ *  token model), SEQRNN_E_SHAPE_MISMATCH (vocabulary_size differs from
+ *  vocab_size, or a vector's width), SEQRNN_E_IO, SEQRNN_E_BAD_FORMAT,
+ *  SEQRNN_E_NON_FINITE. On error the model is unchanged. */
+seqrnn_status seqrnn_model_load_word_vectors(seqrnn_model *model,
+                                             const char *path,
+                                             const char *const *vocabulary,
+                                             int64_t vocabulary_size,
+                                             int64_t *out_found);
 
 /* ---------------------------------------------------------------------------
  * Runtime information

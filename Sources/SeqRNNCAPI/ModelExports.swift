@@ -7,7 +7,9 @@ func cParams(_ c: ModelConfiguration) -> seqrnn_model_params {
     cell: c.cell.rawValue, input_size: Int64(c.inputSize), vocab_size: Int64(c.vocabSize),
     hidden_size: Int64(c.hiddenSize), num_layers: Int64(c.numLayers),
     bidirectional: c.bidirectional ? 1 : 0, output_size: Int64(c.outputSize),
-    output_mode: c.outputMode.rawValue, loss: c.loss.rawValue, seed: c.seed)
+    output_mode: c.outputMode.rawValue, loss: c.loss.rawValue, seed: c.seed,
+    dropout: c.dropout, head_dropout: c.headDropout, recurrent_dropout: c.recurrentDropout,
+    zoneout: c.zoneout, init: c.initialization.rawValue, forget_bias_one: c.forgetBiasOne ? 1 : 0)
 }
 
 /// The Swift configuration of a C parameter struct, rejecting unknown enum values.
@@ -29,11 +31,24 @@ func configuration(_ p: seqrnn_model_params) throws(SeqRNNError) -> ModelConfigu
   guard sizes.allSatisfy({ $0 >= Int64(Int32.min) && $0 <= Int64(Int32.max) }) else {
     throw .invalidArgument("a size in params is outside the 32-bit range")
   }
-  return ModelConfiguration(
+  guard let initialization = InitializationScheme(rawValue: p.`init`) else {
+    throw .invalidArgument("params->init = \(p.`init`) is not a seqrnn_init (0...2)")
+  }
+  guard p.forget_bias_one == 0 || p.forget_bias_one == 1 else {
+    throw .invalidArgument("params->forget_bias_one must be 0 or 1, got \(p.forget_bias_one)")
+  }
+  var config = ModelConfiguration(
     cell: cell, inputSize: Int(p.input_size), vocabSize: Int(p.vocab_size),
     hiddenSize: Int(p.hidden_size), numLayers: Int(p.num_layers),
     bidirectional: p.bidirectional == 1, outputSize: Int(p.output_size), outputMode: mode,
     loss: loss, seed: p.seed)
+  config.dropout = p.dropout
+  config.headDropout = p.head_dropout
+  config.recurrentDropout = p.recurrent_dropout
+  config.zoneout = p.zoneout
+  config.initialization = initialization
+  config.forgetBiasOne = p.forget_bias_one == 1
+  return config
 }
 
 /// `seqrnn_model_default_params`.
@@ -75,7 +90,7 @@ public func seqrnn_model_get_params(
 public func seqrnn_batch_init(_ batchSize: Int64, _ seqLen: Int64) -> seqrnn_batch {
   seqrnn_batch(
     batch_size: batchSize, seq_len: seqLen, features: nil, tokens: nil, lengths: nil,
-    initial_h: nil, initial_c: nil, target_classes: nil, target_values: nil)
+    initial_h: nil, initial_c: nil, target_classes: nil, target_values: nil, loss_weights: nil)
 }
 
 /// Checks a positive size argument and converts it.
@@ -137,6 +152,7 @@ func engineInput(
   input.initialC = b.initial_c
   input.targetClasses = b.target_classes
   input.targetValues = b.target_values
+  input.lossWeights = b.loss_weights
   try input.validate(config, needTargets: needTargets)
   return input
 }

@@ -5,7 +5,54 @@ import SeqRNN
 func cTrainParams(_ o: TrainingOptions) -> seqrnn_train_params {
   seqrnn_train_params(
     optimizer: o.optimizer.rawValue, learning_rate: o.learningRate, momentum: o.momentum,
-    beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon, clip_norm: o.clipNorm)
+    beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon, clip_norm: o.clipNorm,
+    nesterov: o.nesterov ? 1 : 0, rmsprop_alpha: o.rmspropAlpha, l2_penalty: o.l2Penalty,
+    weight_decay: o.weightDecay, clip_value: o.clipValue, schedule: o.schedule.rawValue,
+    step_size: Int64(o.stepSize), gamma: o.gamma, warmup_steps: Int64(o.warmupSteps),
+    total_steps: Int64(o.totalSteps), min_learning_rate: o.minLearningRate,
+    patience: Int64(o.patience), plateau_maximize: o.plateauMaximize ? 1 : 0,
+    stateful: o.stateful ? 1 : 0, seed: o.seed)
+}
+
+/// Swift training options from the C struct, rejecting unknown enum values
+/// and out-of-range integers.
+func trainingOptions(_ p: seqrnn_train_params) throws(SeqRNNError) -> TrainingOptions {
+  guard let optimizer = OptimizerKind(rawValue: p.optimizer) else {
+    throw .invalidArgument("params->optimizer = \(p.optimizer) is not a seqrnn_optimizer (0...3)")
+  }
+  guard let schedule = ScheduleKind(rawValue: p.schedule) else {
+    throw .invalidArgument("params->schedule = \(p.schedule) is not a seqrnn_schedule (0...4)")
+  }
+  for (name, flag) in [
+    ("nesterov", p.nesterov), ("plateau_maximize", p.plateau_maximize), ("stateful", p.stateful),
+  ] where flag != 0 && flag != 1 {
+    throw .invalidArgument("params->\(name) must be 0 or 1, got \(flag)")
+  }
+  for (name, value) in [
+    ("step_size", p.step_size), ("warmup_steps", p.warmup_steps), ("total_steps", p.total_steps),
+    ("patience", p.patience),
+  ] where value < 0 || value > Int64(Int32.max) {
+    throw .invalidArgument("params->\(name) must be in [0, \(Int32.max)], got \(value)")
+  }
+  var o = TrainingOptions(
+    optimizer: optimizer, learningRate: p.learning_rate, momentum: p.momentum, beta1: p.beta1,
+    beta2: p.beta2, epsilon: p.epsilon, clipNorm: p.clip_norm)
+  o.nesterov = p.nesterov == 1
+  o.rmspropAlpha = p.rmsprop_alpha
+  o.l2Penalty = p.l2_penalty
+  o.weightDecay = p.weight_decay
+  o.clipValue = p.clip_value
+  o.schedule = schedule
+  o.stepSize = Int(p.step_size)
+  o.gamma = p.gamma
+  o.warmupSteps = Int(p.warmup_steps)
+  o.totalSteps = Int(p.total_steps)
+  o.minLearningRate = p.min_learning_rate
+  o.patience = Int(p.patience)
+  o.plateauMaximize = p.plateau_maximize == 1
+  o.stateful = p.stateful == 1
+  o.seed = p.seed
+  return o
 }
 
 /// `seqrnn_train_default_params`.
@@ -24,14 +71,7 @@ public func seqrnn_trainer_create(
   return guarded("seqrnn_trainer_create") { () throws(SeqRNNError) in
     let handle = try unbox(model, ModelHandle.self, "model")
     let out = try required(outTrainer, "out_trainer")
-    let p = params?.pointee ?? seqrnn_train_default_params()
-    guard let optimizer = OptimizerKind(rawValue: p.optimizer) else {
-      throw .invalidArgument(
-        "params->optimizer = \(p.optimizer) is not a seqrnn_optimizer (0 or 1)")
-    }
-    let options = TrainingOptions(
-      optimizer: optimizer, learningRate: p.learning_rate, momentum: p.momentum, beta1: p.beta1,
-      beta2: p.beta2, epsilon: p.epsilon, clipNorm: p.clip_norm)
+    let options = try trainingOptions(params?.pointee ?? seqrnn_train_default_params())
     out.pointee = retainedHandle(TrainerHandle(try Trainer(model: handle.model, options: options)))
   }
 }
@@ -115,5 +155,41 @@ public func seqrnn_trainer_last_evaluation(
     let last = t.lastEvaluation ?? Evaluation(loss: .nan, accuracy: .nan, count: 0)
     out.pointee = seqrnn_evaluation(
       loss: last.loss, accuracy: last.accuracy, count: Int64(last.count))
+  }
+}
+
+/// `seqrnn_trainer_learning_rate`.
+@c @implementation
+public func seqrnn_trainer_learning_rate(
+  _ trainer: OpaquePointer?, _ outLearningRate: UnsafeMutablePointer<Float>?
+) -> seqrnn_status {
+  guarded("seqrnn_trainer_learning_rate") { () throws(SeqRNNError) in
+    let t = try unbox(trainer, TrainerHandle.self, "trainer").trainer
+    try required(outLearningRate, "out_learning_rate").pointee = t.learningRate
+  }
+}
+
+/// `seqrnn_trainer_report_metric`.
+@c @implementation
+public func seqrnn_trainer_report_metric(_ trainer: OpaquePointer?, _ value: Double)
+  -> seqrnn_status
+{
+  guarded("seqrnn_trainer_report_metric") { () throws(SeqRNNError) in
+    try unbox(trainer, TrainerHandle.self, "trainer").trainer.reportMetric(value)
+  }
+}
+
+/// `seqrnn_trainer_set_frozen`.
+@c @implementation
+public func seqrnn_trainer_set_frozen(
+  _ trainer: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ frozen: Int32
+) -> seqrnn_status {
+  guarded("seqrnn_trainer_set_frozen") { () throws(SeqRNNError) in
+    let t = try unbox(trainer, TrainerHandle.self, "trainer").trainer
+    let tensor = try nameArgument(name)
+    guard frozen == 0 || frozen == 1 else {
+      throw .invalidArgument("frozen must be 0 or 1, got \(frozen)")
+    }
+    try t.setFrozen(tensor, frozen == 1)
   }
 }

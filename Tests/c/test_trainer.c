@@ -92,7 +92,7 @@ static void test_create_errors(void) {
     n++;                                                                       \
   } while (0)
   BAD(optimizer, -1);
-  BAD(optimizer, 2);
+  BAD(optimizer, 4);
   BAD(learning_rate, 0.0f);
   BAD(learning_rate, -0.1f);
   BAD(learning_rate, NAN);

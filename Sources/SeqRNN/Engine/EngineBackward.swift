@@ -7,9 +7,12 @@ extension Engine {
   /// Per step: one fused pass for the gate gradients and one GEMM for the
   /// previous state's gradient. After the time loop, one large GEMM per
   /// weight matrix over all steps, and one for the layer input's gradient.
+  ///
+  /// `masks` must be the ones the forward pass used (nil for none).
   package func backward(
     _ input: EngineInput, tape: Tape<T>, scratch: BackwardScratch<T>,
-    gradients: UnsafeMutablePointer<T>, featureGradients: UnsafeMutablePointer<T>?
+    gradients: UnsafeMutablePointer<T>, featureGradients: UnsafeMutablePointer<T>?,
+    masks: Regularizer? = nil
   ) {
     let (b, t, h) = (input.batchSize, input.seqLen, config.hiddenSize)
     let d = config.directions
@@ -30,6 +33,9 @@ extension Engine {
     T.gemm(
       false, false, rows, width, o, 1, dLogits, o, parameters + layout.headWeight, width, 0,
       dHead, width)
+    if let mask = masks?.headMask {
+      multiply(dHead, by: mask, into: dHead, count: rows * width)
+    }
     if config.outputMode == .last {
       dOutputs.update(repeating: 0, count: t * b * width)
       for i in 0..<b {
@@ -42,15 +48,21 @@ extension Engine {
     let wantInputGradient = config.usesTokens || featureGradients != nil
     for layer in stride(from: config.numLayers - 1, through: 0, by: -1) {
       let inWidth = config.layerInputSize(layer)
+      // The layer read the previous layer's outputs after dropout.
       let layerInput =
-        layer == 0 ? UnsafePointer(tape.input!) : UnsafePointer(tape.layerOutputs[layer - 1])
+        layer == 0
+        ? UnsafePointer(tape.input!)
+        : UnsafePointer(tape.droppedOutputs[layer - 1] ?? tape.layerOutputs[layer - 1])
       let needInput = layer > 0 || wantInputGradient
       for direction in 0..<d {
         backwardDirection(
           layer: layer, direction: direction, input: input, tape: tape, scratch: scratch,
           outputGradient: dOutputs, layerInput: layerInput, inputWidth: inWidth,
           inputGradient: needInput ? dInputs : nil, accumulate: direction > 0,
-          gradients: gradients)
+          gradients: gradients, masks: masks)
+      }
+      if layer > 0, let mask = masks?.layerMasks[layer - 1] {
+        multiply(dInputs, by: mask, into: dInputs, count: t * b * inWidth)
       }
       swap(&dOutputs, &dInputs)
     }
@@ -82,8 +94,9 @@ extension Engine {
 
   private func backwardDirection(
     layer: Int, direction: Int, input: EngineInput, tape: Tape<T>, scratch: BackwardScratch<T>,
-    outputGradient: UnsafePointer<T>, layerInput: UnsafePointer<T>, inputWidth: Int,
-    inputGradient: UnsafeMutablePointer<T>?, accumulate: Bool, gradients: UnsafeMutablePointer<T>
+    outputGradient: UnsafeMutablePointer<T>, layerInput: UnsafePointer<T>, inputWidth: Int,
+    inputGradient: UnsafeMutablePointer<T>?, accumulate: Bool, gradients: UnsafeMutablePointer<T>,
+    masks: Regularizer?
   ) {
     let (b, t, h) = (input.batchSize, input.seqLen, config.hiddenSize)
     let gh = config.cell.gateCount * h
@@ -104,18 +117,36 @@ extension Engine {
     let kernels = CellKernels<T>(
       cell: config.cell, hidden: h, batch: b, outputStride: config.directions * h,
       outputOffset: direction * h)
+    let zoneout = Zoneout<T>(
+      config: config, hiddenMask: masks?.zoneoutHidden[layer][direction],
+      cellMask: masks?.zoneoutCell[layer][direction], batch: b)
+    let candidates = tape.candidates[layer][direction]
+    let recurrentMask = masks?.recurrentMasks[layer][direction]
+    let zonedHidden = scratch.zoneoutHidden!
+    let zonedCell = scratch.zoneoutCell!
 
     for step in 0..<t {
       let s = direction == 0 ? t - 1 - step : step
       let (previous, next) = direction == 0 ? (s, s + 1) : (s + 1, s)
       let dGStep = dG + s * b * gh
       let dHnStep = dHn + s * b * h
+      let dOutStep = outputGradient + s * b * config.directions * h
+      if zoneout.isActive {
+        zoneout.backwardStep(
+          step: s, lengths: input.lengths, outputGradient: dOutStep,
+          outputStride: config.directions * h, outputOffset: direction * h, hiddenCarry: dh,
+          cellCarry: dc, directHidden: zonedHidden, directCell: zonedCell)
+      }
+      // With zoneout the derivatives need the new values before mixing.
+      let newHidden = candidates.map { $0 + s * b * h } ?? states + next * b * h
+      let newCell = cells.map { candidates.map { $0 + s * b * h } ?? $0 + next * b * h }
       kernels.backwardStep(
         step: s, lengths: input.lengths, gates: gates + s * b * gh,
-        outputGradient: outputGradient + s * b * config.directions * h,
-        hPrevious: states + previous * b * h, hNext: states + next * b * h,
+        outputGradient: dOutStep,
+        hPrevious: states + previous * b * h,
+        hNext: config.cell == .lstm ? states + next * b * h : newHidden,
         cPrevious: cells.map { UnsafePointer($0 + previous * b * h) },
-        cNext: cells.map { UnsafePointer($0 + next * b * h) },
+        cNext: newCell.map { UnsafePointer($0) },
         gruHidden: isGRU ? UnsafePointer(tape.gruHidden[layer][direction] + s * b * h) : nil,
         hiddenCarry: dh, cellCarry: dc, gateGradients: dGStep, gruHiddenGradients: dHnStep,
         directPath: direct)
@@ -129,19 +160,40 @@ extension Engine {
       for i in 0..<b where s < input.lengths[i] {
         let carry = dh + i * h
         let product = result + i * h
+        // W_hh saw the masked previous state.
+        if let recurrentMask {
+          let m = recurrentMask + i * h
+          for j in 0..<h { product[j] *= T(m[j]) }
+        }
         if isGRU {
           let path = direct + i * h
           for j in 0..<h { carry[j] = product[j] + path[j] }
         } else {
           carry.update(from: product, count: h)
         }
+        if zoneout.isActive {
+          let kept = zonedHidden + i * h
+          for j in 0..<h { carry[j] += kept[j] }
+          if config.cell == .lstm {
+            let cellCarry = dc + i * h
+            let keptCell = zonedCell + i * h
+            for j in 0..<h { cellCarry[j] += keptCell[j] }
+          }
+        }
       }
     }
 
     // Weight gradients over all steps at once. Padded steps have zero gate
     // gradients, so they add nothing.
-    let previousStates = UnsafePointer(states + (direction == 0 ? 0 : b * h))
+    var previousStates = UnsafePointer(states + (direction == 0 ? 0 : b * h))
     let rows = t * b
+    if let recurrentMask, let masked = scratch.maskedStates {
+      for r in 0..<rows {
+        let m = recurrentMask + (r % b) * h
+        for j in 0..<h { masked[r * h + j] = previousStates[r * h + j] * T(m[j]) }
+      }
+      previousStates = UnsafePointer(masked)
+    }
     T.gemm(
       true, false, gh, inputWidth, rows, 1, dG, gh, layerInput, inputWidth, 1,
       gradients + offsets.weightIH, inputWidth)

@@ -24,8 +24,13 @@ package struct Engine<T: EngineScalar> {
   }
 
   /// Runs the network over `input` (validated), filling `tape` up to the logits.
-  package func forward(_ input: EngineInput, tape: Tape<T>) throws(SeqRNNError) {
-    try tape.prepare(config, batchSize: input.batchSize, seqLen: input.seqLen)
+  /// `masks` (prepared for this batch) makes it a training pass with dropout
+  /// and sampled zoneout; without, zoneout uses its expectation.
+  package func forward(
+    _ input: EngineInput, tape: Tape<T>, masks: Regularizer? = nil
+  ) throws(SeqRNNError) {
+    try tape.prepare(
+      config, batchSize: input.batchSize, seqLen: input.seqLen, training: masks != nil)
     loadInput(input, into: tape.input)
     var layerInput = UnsafePointer(tape.input!)
     var width = config.embeddingOrInputSize
@@ -33,12 +38,24 @@ package struct Engine<T: EngineScalar> {
       for direction in 0..<config.directions {
         runDirection(
           layer: layer, direction: direction, input: input, layerInput: layerInput, width: width,
-          tape: tape)
+          tape: tape, masks: masks)
       }
-      layerInput = UnsafePointer(tape.layerOutputs[layer])
       width = config.directions * config.hiddenSize
+      layerInput = UnsafePointer(tape.layerOutputs[layer])
+      if let mask = masks?.layerMasks[layer], let dropped = tape.droppedOutputs[layer] {
+        multiply(layerInput, by: mask, into: dropped, count: input.seqLen * input.batchSize * width)
+        layerInput = UnsafePointer(dropped)
+      }
     }
-    applyHead(input, tape: tape)
+    applyHead(input, tape: tape, masks: masks)
+  }
+
+  /// `out = values * mask`, elementwise.
+  package func multiply(
+    _ values: UnsafePointer<T>, by mask: UnsafePointer<Float>, into out: UnsafeMutablePointer<T>,
+    count: Int
+  ) {
+    for i in 0..<count { out[i] = values[i] * T(mask[i]) }
   }
 
   /// Copies embeddings or features into the time-major layer-0 input.
@@ -68,7 +85,7 @@ package struct Engine<T: EngineScalar> {
   /// One direction of one layer over all steps.
   private func runDirection(
     layer: Int, direction: Int, input: EngineInput, layerInput: UnsafePointer<T>, width: Int,
-    tape: Tape<T>
+    tape: Tape<T>, masks: Regularizer?
   ) {
     let (b, t, h) = (input.batchSize, input.seqLen, config.hiddenSize)
     let gh = config.cell.gateCount * h
@@ -93,17 +110,41 @@ package struct Engine<T: EngineScalar> {
       outputOffset: direction * h)
     let whh = parameters + offsets.weightHH
     let gruBias = parameters + offsets.biasHH + 2 * h
+    let recurrentMask = masks?.recurrentMasks[layer][direction]
+    let candidates = tape.candidates[layer][direction]
+    let zoneout = Zoneout<T>(
+      config: config, hiddenMask: masks?.zoneoutHidden[layer][direction],
+      cellMask: masks?.zoneoutCell[layer][direction], batch: b)
     for step in 0..<t {
       let s = direction == 0 ? step : t - 1 - step
       let (previous, next) = direction == 0 ? (s, s + 1) : (s + 1, s)
       let hPrevious = states + previous * b * h
-      T.gemm(false, true, b, gh, h, 1, hPrevious, h, whh, h, 0, tape.recurrentProduct, gh)
+      let hNext = states + next * b * h
+      // Variational recurrent dropout: W_hh sees the masked previous state.
+      var recurrentInput = UnsafePointer(hPrevious)
+      if let recurrentMask, let masked = tape.maskedPrevious {
+        multiply(hPrevious, by: recurrentMask, into: masked, count: b * h)
+        recurrentInput = UnsafePointer(masked)
+      }
+      T.gemm(false, true, b, gh, h, 1, recurrentInput, h, whh, h, 0, tape.recurrentProduct, gh)
+      let output = tape.layerOutputs[layer] + s * b * config.directions * h
+      // With zoneout, the LSTM kernel writes its new cell to the candidate
+      // buffer; the zoneout pass then mixes it with the previous cell.
+      var cellTarget: UnsafeMutablePointer<T>? = nil
+      if let cells { cellTarget = candidates.map { $0 + s * b * h } ?? cells + next * b * h }
       kernels.forwardStep(
         step: s, lengths: input.lengths, gates: xw + s * b * gh,
-        recurrent: tape.recurrentProduct, hPrevious: hPrevious, hNext: states + next * b * h,
-        cPrevious: cells.map { $0 + previous * b * h }, cNext: cells.map { $0 + next * b * h },
+        recurrent: tape.recurrentProduct, hPrevious: hPrevious, hNext: hNext,
+        cPrevious: cells.map { $0 + previous * b * h }, cNext: cellTarget,
         gruHidden: config.cell == .gru ? tape.gruHidden[layer][direction] + s * b * h : nil,
-        gruBias: gruBias, output: tape.layerOutputs[layer] + s * b * config.directions * h)
+        gruBias: gruBias, output: output)
+      if zoneout.isActive {
+        zoneout.forwardStep(
+          step: s, lengths: input.lengths, hPrevious: hPrevious, hNext: hNext,
+          cPrevious: cells.map { $0 + previous * b * h }, cNext: cells.map { $0 + next * b * h },
+          candidate: candidates.map { $0 + s * b * h }, output: output,
+          outputStride: config.directions * h, outputOffset: direction * h)
+      }
     }
   }
 
@@ -137,7 +178,7 @@ package struct Engine<T: EngineScalar> {
 
   /// The dense head on every step (sequence) or on each sequence's last
   /// valid step (last), into `tape.logits`.
-  private func applyHead(_ input: EngineInput, tape: Tape<T>) {
+  private func applyHead(_ input: EngineInput, tape: Tape<T>, masks: Regularizer?) {
     let (b, h, d) = (input.batchSize, config.hiddenSize, config.directions)
     let width = d * h
     let top = tape.layerOutputs[config.numLayers - 1]
@@ -148,6 +189,10 @@ package struct Engine<T: EngineScalar> {
         row.update(from: top + (last * b + i) * width, count: h)
         if d == 2 { (row + h).update(from: top + i * width + h, count: h) }
       }
+    }
+    if let mask = masks?.headMask {
+      let source = config.outputMode == .last ? UnsafePointer(tape.headInput!) : UnsafePointer(top)
+      multiply(source, by: mask, into: tape.headInput, count: tape.headRows * width)
     }
     let o = config.outputSize
     let bias = parameters + layout.headBias

@@ -24,6 +24,8 @@ package struct EngineInput {
   package var targetClasses: UnsafePointer<Int32>?
   /// Value targets `[B][T][O]` or `[B][O]`.
   package var targetValues: UnsafePointer<Float>?
+  /// Loss weight per position, `[B][T]` or `[B]` (nil: all 1).
+  package var lossWeights: UnsafePointer<Float>?
 
   /// An input with all-full lengths and no buffers yet.
   package init(batchSize: Int, seqLen: Int) {
@@ -123,6 +125,22 @@ package struct EngineInput {
   private func validateTargets(_ config: ModelConfiguration) throws(SeqRNNError) {
     let perSequence = config.outputMode == .last
     let o = config.outputSize
+    if let weights = lossWeights {
+      var sum = 0.0
+      for b in 0..<batchSize {
+        for s in 0..<(perSequence ? 1 : lengths[b]) {
+          let index = perSequence ? b : b * seqLen + s
+          let w = weights[index]
+          guard w.isFinite, w >= 0 else {
+            throw .invalidArgument("loss_weights[\(index)] = \(w) must be finite and >= 0")
+          }
+          sum += Double(w)
+        }
+      }
+      guard sum > 0 else {
+        throw .invalidArgument("loss_weights are 0 at every valid position: the loss is undefined")
+      }
+    }
     switch config.loss {
     case .crossEntropy:
       guard let targets = targetClasses else {

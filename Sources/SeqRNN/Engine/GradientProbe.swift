@@ -5,9 +5,14 @@ package enum GradientProbe {
   /// tensor, for `parameters` given by name. `features` (batch-major, Double)
   /// overrides `batch.features`; `featureGradients` is dLoss/dfeatures in the
   /// same layout (nil for token models).
+  ///
+  /// With `maskSeed`, the pass is a training pass whose dropout and zoneout
+  /// masks are drawn from that seed: the same masks on every call, so the
+  /// loss is a smooth function of the parameters and finite differences
+  /// check the masked gradients too.
   package static func evaluate(
     configuration: ModelConfiguration, parameters: [String: [Double]], batch: Batch,
-    features: [Double]?
+    features: [Double]?, maskSeed: UInt64? = nil
   ) throws(SeqRNNError) -> (
     loss: Double, gradients: [String: [Double]], featureGradients: [Double]?
   ) {
@@ -28,8 +33,14 @@ package enum GradientProbe {
       let engine = Engine<Double>(config: configuration, layout: layout, parameters: flat.pointer)
       let tape = Tape<Double>()
       let scratch = BackwardScratch<Double>()
-      try engine.forward(input, tape: tape)
-      try scratch.prepare(configuration, batchSize: input.batchSize, seqLen: input.seqLen)
+      var masks: Regularizer? = nil
+      if let maskSeed {
+        masks = Regularizer(seed: maskSeed)
+        try masks!.prepare(configuration, batchSize: input.batchSize, seqLen: input.seqLen)
+      }
+      try engine.forward(input, tape: tape, masks: masks)
+      try scratch.prepare(
+        configuration, batchSize: input.batchSize, seqLen: input.seqLen, training: masks != nil)
       let result = engine.loss(input, tape: tape, gradients: scratch.logitGradients)
       let gradients = try FlatBuffer<Double>(count: layout.totalCount)
       let wantFeatures = !configuration.usesTokens
@@ -37,7 +48,7 @@ package enum GradientProbe {
       let featureGradients = try FlatBuffer<Double>(count: wantFeatures ? featureCount : 0)
       engine.backward(
         input, tape: tape, scratch: scratch, gradients: gradients.pointer,
-        featureGradients: wantFeatures ? featureGradients.pointer : nil)
+        featureGradients: wantFeatures ? featureGradients.pointer : nil, masks: masks)
       var named: [String: [Double]] = [:]
       for tensor in layout.tensors {
         named[tensor.name] = Array(

@@ -14,22 +14,40 @@ package struct LossResult: Sendable {
 extension Engine {
   /// Computes the loss of `tape.logits` against the targets of `input`;
   /// when `gradients` is given, writes dLoss/dlogits there (zero on padding).
+  ///
+  /// The loss is the weighted mean over valid positions, `sum(w * l) / sum(w)`
+  /// (MSE: also over the outputs), with `w = 1` when the input has no loss
+  /// weights; positions of weight 0 count neither in the mean nor in
+  /// `count` and `correct`.
   package func loss(
     _ input: EngineInput, tape: Tape<T>, gradients: UnsafeMutablePointer<T>?
   ) -> LossResult {
     let (b, t, o) = (input.batchSize, input.seqLen, config.outputSize)
     let perSequence = config.outputMode == .last
-    let count = perSequence ? b : input.lengths.reduce(0, +)
     gradients?.update(repeating: 0, count: tape.headRows * o)
+    func weight(_ index: Int) -> Double {
+      input.lossWeights.map { Double($0[index]) } ?? 1
+    }
+    var weightSum = 0.0
+    var count = 0
+    for i in 0..<b {
+      for s in 0..<(perSequence ? 1 : input.lengths[i]) {
+        let w = weight(perSequence ? i : i * t + s)
+        weightSum += w
+        if w > 0 { count += 1 }
+      }
+    }
+    let divisor = config.loss == .crossEntropy ? weightSum : weightSum * Double(o)
     var total = 0.0
     var correct = 0
-    // Mean over valid positions (cross-entropy) or positions x outputs (MSE).
-    let scale = T(1) / T(config.loss == .crossEntropy ? count : count * o)
     for i in 0..<b {
       for s in 0..<(perSequence ? 1 : input.lengths[i]) {
         let row = perSequence ? i : s * b + i
         let logits = tape.logits + row * o
         let targetIndex = perSequence ? i : i * t + s
+        let w = weight(targetIndex)
+        if w == 0 { continue }
+        let scale = T(w / divisor)
         switch config.loss {
         case .crossEntropy where T.self == Float.self:
           // float32: one fused SIMD pass (softmax, loss, gradient, arg-max).
@@ -39,7 +57,8 @@ extension Engine {
           let grad = gradients.map {
             UnsafeMutableRawPointer($0 + row * o).assumingMemoryBound(to: Float.self)
           }
-          total += srnn_softmax_cross_entropy(raw, Int64(o), target, Float(scale), grad, &best)
+          total +=
+            w * srnn_softmax_cross_entropy(raw, Int64(o), target, Float(scale), grad, &best)
           if best == Int64(target) { correct += 1 }
         case .crossEntropy:
           let target = Int(input.targetClasses![targetIndex])
@@ -49,7 +68,7 @@ extension Engine {
           var sum = T(0)
           for k in 0..<o { sum += T.exp(logits[k] - peak) }
           let logSum = T.log(sum) + peak
-          total += Double(logSum - logits[target])
+          total += w * Double(logSum - logits[target])
           if best == target { correct += 1 }
           if let gradients {
             let g = gradients + row * o
@@ -60,13 +79,12 @@ extension Engine {
           let targets = input.targetValues! + targetIndex * o
           for k in 0..<o {
             let diff = logits[k] - T(targets[k])
-            total += Double(diff * diff)
+            total += w * Double(diff * diff)
             if let gradients { gradients[row * o + k] = 2 * diff * scale }
           }
         }
       }
     }
-    let divisor = Double(config.loss == .crossEntropy ? count : count * o)
     return LossResult(loss: total / divisor, correct: correct, count: count)
   }
 }

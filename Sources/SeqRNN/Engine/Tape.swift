@@ -16,6 +16,9 @@ package final class Tape<T: EngineScalar>: @unchecked Sendable {
   package private(set) var input: UnsafeMutablePointer<T>!
   /// Per layer, outputs `[T][B][D*H]` (forward half, then backward half).
   package private(set) var layerOutputs: [UnsafeMutablePointer<T>] = []
+  /// Per layer but the last, its outputs after dropout, which the next
+  /// layer reads (training with dropout only).
+  package private(set) var droppedOutputs: [UnsafeMutablePointer<T>?] = []
   /// Per layer and direction, gates `[T][B][G*H]`: input projections, then
   /// overwritten step by step with the activated gate values.
   package private(set) var gates: [[UnsafeMutablePointer<T>]] = []
@@ -25,60 +28,81 @@ package final class Tape<T: EngineScalar>: @unchecked Sendable {
   package private(set) var cells: [[UnsafeMutablePointer<T>]] = []
   /// Per layer and direction, GRU `W_hn h + b_hn` for each step `[T][B][H]`.
   package private(set) var gruHidden: [[UnsafeMutablePointer<T>]] = []
-  /// Head inputs `[rows][D*H]` (a gather of the last layer for `.last`).
+  /// With zoneout, per layer and direction, the cell's new value before
+  /// zoneout mixes in the previous one `[T][B][H]`: the LSTM cell state, or
+  /// the RNN hidden state (backward needs them for the derivatives).
+  package private(set) var candidates: [[UnsafeMutablePointer<T>?]] = []
+  /// Head inputs `[rows][D*H]` (a gather of the last layer for `.last`,
+  /// the dropped-out copy with head dropout).
   package private(set) var headInput: UnsafeMutablePointer<T>!
   /// Head outputs `[rows][O]`.
   package private(set) var logits: UnsafeMutablePointer<T>!
   /// Per-step recurrent product `[B][G*H]`.
   package private(set) var recurrentProduct: UnsafeMutablePointer<T>!
+  /// With recurrent dropout, the masked previous state of a step `[B][H]`.
+  package private(set) var maskedPrevious: UnsafeMutablePointer<T>?
 
   private let arena = Arena<T>()
-  private var plannedFor: (b: Int, t: Int) = (0, 0)
+  private var plannedFor: (b: Int, t: Int, training: Bool) = (0, 0, false)
 
   /// Creates an empty tape; `prepare` sizes it.
   package init() {}
 
-  /// Lays out buffers for a batch of `batchSize` x `seqLen` (reusing memory
-  /// when the shape is unchanged or smaller).
+  /// Lays out buffers for a batch of `batchSize` x `seqLen`, with the extra
+  /// buffers of dropout when `training` (reusing memory when the shape is
+  /// unchanged or smaller).
   package func prepare(
-    _ config: ModelConfiguration, batchSize b: Int, seqLen t: Int
+    _ config: ModelConfiguration, batchSize b: Int, seqLen t: Int, training: Bool = false
   ) throws(SeqRNNError) {
-    if plannedFor == (b, t) { return }
-    plannedFor = (0, 0)
+    if plannedFor == (b, t, training) { return }
+    plannedFor = (0, 0, false)
     let h = config.hiddenSize
     let d = config.directions
+    let layers = config.numLayers
     let gh = config.cell.gateCount * h
     let rows = config.outputMode == .sequence ? t * b : b
+    let layerDropout = training && config.dropout > 0
+    let separateHead = config.outputMode == .last || (training && config.headDropout > 0)
+    let recurrentDropout = training && config.recurrentDropout > 0
+    let keepCandidates = config.zoneout > 0 && config.cell != .gru
     let fp = Arena<T>.footprint
     var total = fp(t * b * config.embeddingOrInputSize) + fp(rows * config.outputSize) + fp(b * gh)
-    total += config.outputMode == .last ? fp(rows * d * h) : 0
+    total += separateHead ? fp(rows * d * h) : 0
+    total += recurrentDropout ? fp(b * h) : 0
     let perDirection =
       fp(t * b * gh) + fp((t + 1) * b * h)
       + (config.cell == .lstm ? fp((t + 1) * b * h) : 0)
       + (config.cell == .gru ? fp(t * b * h) : 0)
-    total += config.numLayers * (fp(t * b * d * h) + d * perDirection)
+      + (keepCandidates ? fp(t * b * h) : 0)
+    total += layers * (fp(t * b * d * h) + d * perDirection)
+    total += layerDropout ? (layers - 1) * fp(t * b * d * h) : 0
     try arena.reset(capacity: total)
 
     input = arena.take(t * b * config.embeddingOrInputSize)
-    layerOutputs = (0..<config.numLayers).map { _ in arena.take(t * b * d * h) }
+    layerOutputs = (0..<layers).map { _ in arena.take(t * b * d * h) }
+    droppedOutputs = (0..<layers).map { layer in
+      layerDropout && layer < layers - 1 ? arena.take(t * b * d * h) : nil
+    }
     gates = []
     states = []
     cells = []
     gruHidden = []
-    for _ in 0..<config.numLayers {
+    candidates = []
+    for _ in 0..<layers {
       gates.append((0..<d).map { _ in arena.take(t * b * gh) })
       states.append((0..<d).map { _ in arena.take((t + 1) * b * h) })
       cells.append(config.cell == .lstm ? (0..<d).map { _ in arena.take((t + 1) * b * h) } : [])
       gruHidden.append(config.cell == .gru ? (0..<d).map { _ in arena.take(t * b * h) } : [])
+      candidates.append((0..<d).map { _ in keepCandidates ? arena.take(t * b * h) : nil })
     }
-    headInput =
-      config.outputMode == .last ? arena.take(rows * d * h) : layerOutputs[config.numLayers - 1]
+    headInput = separateHead ? arena.take(rows * d * h) : layerOutputs[layers - 1]
     logits = arena.take(rows * config.outputSize)
     recurrentProduct = arena.take(b * gh)
+    maskedPrevious = recurrentDropout ? arena.take(b * h) : nil
     batchSize = b
     seqLen = t
     headRows = rows
-    plannedFor = (b, t)
+    plannedFor = (b, t, training)
   }
 }
 
@@ -102,28 +126,35 @@ package final class BackwardScratch<T: EngineScalar> {
   package private(set) var recurrentResult: UnsafeMutablePointer<T>!
   /// GRU's direct `z * dh` path to the previous state `[B][H]`.
   package private(set) var directPath: UnsafeMutablePointer<T>!
+  /// Zoneout: the parts of dL/dh and dL/dc that reach the previous step
+  /// directly through the kept units `[B][H]` each.
+  package private(set) var zoneoutHidden: UnsafeMutablePointer<T>!
+  package private(set) var zoneoutCell: UnsafeMutablePointer<T>!
+  /// Recurrent dropout: the masked previous states of all steps `[T][B][H]`.
+  package private(set) var maskedStates: UnsafeMutablePointer<T>?
 
   private let arena = Arena<T>()
-  private var plannedFor: (b: Int, t: Int) = (0, 0)
+  private var plannedFor: (b: Int, t: Int, training: Bool) = (0, 0, false)
 
   /// Creates empty scratch; `prepare` sizes it.
   package init() {}
 
   /// Lays out buffers for a batch of `b` x `t`.
   package func prepare(
-    _ config: ModelConfiguration, batchSize b: Int, seqLen t: Int
+    _ config: ModelConfiguration, batchSize b: Int, seqLen t: Int, training: Bool = false
   ) throws(SeqRNNError) {
-    if plannedFor == (b, t) { return }
-    plannedFor = (0, 0)
+    if plannedFor == (b, t, training) { return }
+    plannedFor = (0, 0, false)
     let h = config.hiddenSize
     let dh = config.directions * h
     let gh = config.cell.gateCount * h
     let rows = config.outputMode == .sequence ? t * b : b
     let width = max(dh, config.embeddingOrInputSize)
+    let recurrentDropout = training && config.recurrentDropout > 0
     let fp = Arena<T>.footprint
     let total =
       fp(rows * config.outputSize) + fp(rows * dh) + 2 * fp(t * b * width) + fp(t * b * gh)
-      + fp(t * b * h) + 4 * fp(b * h)
+      + fp(t * b * h) + 6 * fp(b * h) + (recurrentDropout ? fp(t * b * h) : 0)
     try arena.reset(capacity: total)
     logitGradients = arena.take(rows * config.outputSize)
     headInputGradients = arena.take(rows * dh)
@@ -134,6 +165,9 @@ package final class BackwardScratch<T: EngineScalar> {
     cellCarry = arena.take(b * h)
     recurrentResult = arena.take(b * h)
     directPath = arena.take(b * h)
-    plannedFor = (b, t)
+    zoneoutHidden = arena.take(b * h)
+    zoneoutCell = arena.take(b * h)
+    maskedStates = recurrentDropout ? arena.take(t * b * h) : nil
+    plannedFor = (b, t, training)
   }
 }

@@ -24,12 +24,14 @@ public struct Batch: Sendable {
   public var targetClasses: [Int32]?
   /// Value targets for MSE.
   public var targetValues: [Float]?
+  /// Loss weight per position (`[batch][seqLen]` or `[batch]`), >= 0; nil means 1.
+  public var lossWeights: [Float]?
 
   /// Creates a batch; unused fields stay nil.
   public init(
     batchSize: Int, seqLen: Int, features: [Float]? = nil, tokens: [Int32]? = nil,
     lengths: [Int]? = nil, initialH: [Float]? = nil, initialC: [Float]? = nil,
-    targetClasses: [Int32]? = nil, targetValues: [Float]? = nil
+    targetClasses: [Int32]? = nil, targetValues: [Float]? = nil, lossWeights: [Float]? = nil
   ) {
     self.batchSize = batchSize
     self.seqLen = seqLen
@@ -40,6 +42,7 @@ public struct Batch: Sendable {
     self.initialC = initialC
     self.targetClasses = targetClasses
     self.targetValues = targetValues
+    self.lossWeights = lossWeights
   }
 }
 

@@ -23,6 +23,7 @@ extension Batch {
     try expectCount(targetClasses, perSequence ? batchSize : positions, "targetClasses")
     try expectCount(
       targetValues, (perSequence ? batchSize : positions) * config.outputSize, "targetValues")
+    try expectCount(lossWeights, perSequence ? batchSize : positions, "lossWeights")
     return try withOptionalPointer(features) { (f) throws(SeqRNNError) in
       try withOptionalPointer(doubleFeatures) { (df) throws(SeqRNNError) in
         try withOptionalPointer(tokens) { (tk) throws(SeqRNNError) in
@@ -30,16 +31,19 @@ extension Batch {
             try withOptionalPointer(initialC) { (c0) throws(SeqRNNError) in
               try withOptionalPointer(targetClasses) { (tc) throws(SeqRNNError) in
                 try withOptionalPointer(targetValues) { (tv) throws(SeqRNNError) in
-                  var view = input
-                  view.floatFeatures = f
-                  view.doubleFeatures = df
-                  view.tokens = tk
-                  view.initialH = h0
-                  view.initialC = c0
-                  view.targetClasses = tc
-                  view.targetValues = tv
-                  try view.validate(config, needTargets: needTargets)
-                  return try body(view)
+                  try withOptionalPointer(lossWeights) { (lw) throws(SeqRNNError) in
+                    var view = input
+                    view.lossWeights = lw
+                    view.floatFeatures = f
+                    view.doubleFeatures = df
+                    view.tokens = tk
+                    view.initialH = h0
+                    view.initialC = c0
+                    view.targetClasses = tc
+                    view.targetValues = tv
+                    try view.validate(config, needTargets: needTargets)
+                    return try body(view)
+                  }
                 }
               }
             }

@@ -52,6 +52,25 @@ public enum LossKind: Int32, Sendable, CaseIterable {
   public var name: String { self == .crossEntropy ? "cross_entropy" : "mse" }
 }
 
+/// Weight initialisation of the recurrent layers.
+public enum InitializationScheme: Int32, Sendable, CaseIterable {
+  /// PyTorch's default: every recurrent weight and bias U(-1/sqrt(H), 1/sqrt(H)).
+  case pytorch = 0
+  /// Glorot/Xavier uniform per gate block of `W_ih` and `W_hh`, zero biases.
+  case xavier = 1
+  /// Glorot uniform `W_ih`, orthogonal `W_hh` per gate block, zero biases.
+  case orthogonal = 2
+
+  /// The name used in files and messages.
+  public var name: String {
+    switch self {
+    case .pytorch: return "pytorch"
+    case .xavier: return "xavier"
+    case .orthogonal: return "orthogonal"
+    }
+  }
+}
+
 /// Everything that defines a model's architecture (not its weights).
 public struct ModelConfiguration: Sendable, Equatable {
   /// The recurrent cell.
@@ -74,6 +93,20 @@ public struct ModelConfiguration: Sendable, Equatable {
   public var loss: LossKind
   /// Seed of the weight initialisation; same seed, same weights.
   public var seed: UInt64
+  /// Dropout on the outputs of every layer but the last, in [0, 1) (training only).
+  public var dropout: Float = 0
+  /// Dropout on the head's inputs, in [0, 1) (training only).
+  public var headDropout: Float = 0
+  /// Variational dropout on the previous hidden state entering `W_hh`: one
+  /// mask per sequence, layer and direction, reused at every step (training only).
+  public var recurrentDropout: Float = 0
+  /// Probability that a unit keeps its previous hidden (and cell) value at a
+  /// training step; inference uses the expectation.
+  public var zoneout: Float = 0
+  /// Initialisation of the recurrent layers.
+  public var initialization: InitializationScheme = .pytorch
+  /// LSTM: forget-gate biases start at 1 (in `bias_ih`; `bias_hh` at 0).
+  public var forgetBiasOne: Bool = false
 
   /// Creates a configuration; defaults match `seqrnn_model_default_params()`.
   public init(
@@ -137,6 +170,12 @@ public struct ModelConfiguration: Sendable, Equatable {
     let (product, overflow) = gh.multipliedReportingOverflow(by: widest)
     try check(
       !overflow && product <= 1 << 31, "hidden_size and input_size give weight matrices too large")
+    for (name, rate) in [
+      ("dropout", dropout), ("head_dropout", headDropout),
+      ("recurrent_dropout", recurrentDropout), ("zoneout", zoneout),
+    ] {
+      try check(rate >= 0 && rate < 1, "\(name) must be in [0, 1), got \(rate)")
+    }
     try check(
       parameterCount <= Self.maxParameters,
       "the model would have \(parameterCount) parameters; the limit is \(Self.maxParameters)")

@@ -25,7 +25,7 @@ public final class Model: @unchecked Sendable {
     self.configuration = resolved
     layout = ParameterLayout(resolved)
     parameters = try FlatBuffer(count: layout.totalCount)
-    Initialization.pytorchDefault(resolved, layout: layout, into: parameters.pointer)
+    Initialization.initialize(resolved, layout: layout, into: parameters.pointer)
   }
 
   /// Every tensor's name and shape, in PyTorch's `state_dict` order.

@@ -25,6 +25,12 @@ enum ModelFile {
       ("loss", .string(c.loss.name)),
       // As a string: a 64-bit seed does not survive a JSON double.
       ("seed", .string(String(c.seed))),
+      ("dropout", .number(Double(c.dropout))),
+      ("head_dropout", .number(Double(c.headDropout))),
+      ("recurrent_dropout", .number(Double(c.recurrentDropout))),
+      ("zoneout", .number(Double(c.zoneout))),
+      ("init", .string(c.initialization.name)),
+      ("forget_bias_one", .bool(c.forgetBiasOne)),
     ])
   }
 
@@ -50,13 +56,35 @@ enum ModelFile {
     guard let seedText = json["seed"]?.stringValue, let seed = UInt64(seedText) else {
       throw .badFormat("config field 'seed' is missing or not an unsigned integer string")
     }
-    return ModelConfiguration(
+    var config = ModelConfiguration(
       cell: try named("cell", \CellType.name), inputSize: try integer("input_size"),
       vocabSize: try integer("vocab_size"), hiddenSize: try integer("hidden_size"),
       numLayers: try integer("num_layers"), bidirectional: bidirectional,
       outputSize: try integer("output_size"),
       outputMode: try named("output_mode", \OutputMode.name),
       loss: try named("loss", \LossKind.name), seed: seed)
+    // Fields added in 0.2 are optional, so files of 0.1 still load.
+    func rate(_ key: String) throws(SeqRNNError) -> Float {
+      guard let value = json[key] else { return 0 }
+      guard let number = value.doubleValue else {
+        throw .badFormat("config field '\(key)' is not a number")
+      }
+      return Float(number)
+    }
+    config.dropout = try rate("dropout")
+    config.headDropout = try rate("head_dropout")
+    config.recurrentDropout = try rate("recurrent_dropout")
+    config.zoneout = try rate("zoneout")
+    if json["init"] != nil {
+      config.initialization = try named("init", \InitializationScheme.name)
+    }
+    if let forget = json["forget_bias_one"] {
+      guard let flag = forget.boolValue else {
+        throw .badFormat("config field 'forget_bias_one' is not a boolean")
+      }
+      config.forgetBiasOne = flag
+    }
+    return config
   }
 }
 

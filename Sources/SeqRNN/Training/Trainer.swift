@@ -5,39 +5,88 @@
 public final class Trainer: @unchecked Sendable {
   /// The model being trained.
   public let model: Model
-  /// The settings (the learning rate may change, see `learningRate`).
+  /// The settings (the base learning rate may change, see `setLearningRate`).
   public let options: TrainingOptions
-  /// The learning rate of the next step.
-  public private(set) var learningRate: Float
-  /// Updates applied so far.
-  public private(set) var stepCount = 0
+  /// Updates applied so far; the schedule's clock.
+  public internal(set) var stepCount = 0
   /// Loss, accuracy and count of the latest step's batch (before its update);
   /// nil before the first step.
-  public private(set) var lastEvaluation: Evaluation?
+  public internal(set) var lastEvaluation: Evaluation?
 
-  private let optimizer: OptimizerState
+  /// Moments, momentum buffers and per-tensor update counts.
+  let optimizer: OptimizerState
+  /// Warm-up, schedule and plateau state.
+  var schedule: LearningRateSchedule
+  /// Per tensor (layout order): true when the tensor gets no updates.
+  var frozen: [Bool]
   private let gradients: FlatBuffer<Float>
   private let clipped: FlatBuffer<Float>
   private let tape = Tape<Float>()
   private let scratch = BackwardScratch<Float>()
+  /// Dropout and zoneout masks of the training steps.
+  package let regularizer: Regularizer
+  /// The latest step's final states (the next step's start when stateful).
+  package let carry = StateCarry()
 
   /// Creates a trainer for `model`.
   public init(model: Model, options: TrainingOptions = TrainingOptions()) throws(SeqRNNError) {
     try options.validate()
     self.model = model
     self.options = options
-    learningRate = options.learningRate
-    optimizer = try OptimizerState(options: options, count: model.layout.totalCount)
-    gradients = try FlatBuffer(count: model.layout.totalCount)
-    clipped = try FlatBuffer(count: options.clipNorm > 0 ? model.layout.totalCount : 0)
+    let count = model.layout.totalCount
+    optimizer = try OptimizerState(
+      options: options, count: count, tensorCount: model.layout.tensors.count)
+    schedule = LearningRateSchedule(options: options)
+    frozen = [Bool](repeating: false, count: model.layout.tensors.count)
+    gradients = try FlatBuffer(count: count)
+    clipped = try FlatBuffer(count: options.clipNorm > 0 || options.clipValue > 0 ? count : 0)
+    regularizer = Regularizer(seed: options.seed)
   }
 
-  /// Sets the learning rate of later steps (finite, > 0).
+  /// The learning rate the next update uses, after warm-up and schedule.
+  public var learningRate: Float { schedule.rate(forUpdate: stepCount + 1) }
+
+  /// The learning rate update number `n` (1-based) would use with the
+  /// current base rate and plateau state (for tests and tools).
+  package func learningRate(forUpdate n: Int) -> Float { schedule.rate(forUpdate: n) }
+
+  /// The rate the schedule starts from: `options.learningRate` until
+  /// `setLearningRate` changes it.
+  public var baseLearningRate: Float { schedule.baseRate }
+
+  /// Sets the base learning rate of later steps (finite, > 0): the rate
+  /// warm-up rises to and the schedule starts from (`.plateau` restarts its
+  /// reductions from it).
   public func setLearningRate(_ rate: Float) throws(SeqRNNError) {
     guard rate.isFinite, rate > 0 else {
       throw .invalidArgument("learning_rate must be finite and > 0, got \(rate)")
     }
-    learningRate = rate
+    schedule.setBaseRate(rate)
+  }
+
+  /// Reports a validation metric (e.g. once per epoch) to the `.plateau`
+  /// schedule; other schedules only count it. The value must be finite.
+  public func reportMetric(_ value: Double) throws(SeqRNNError) {
+    guard value.isFinite else {
+      throw .nonFinite("the reported metric is not finite (\(value))")
+    }
+    schedule.report(value)
+  }
+
+  /// Freezes or unfreezes the tensor called `name`: a frozen tensor still
+  /// gets gradients (see `gradient(named:)`) but no updates, its optimizer
+  /// state does not advance, and clipping ignores it.
+  public func setFrozen(_ name: String, _ isFrozen: Bool) throws(SeqRNNError) {
+    guard let index = model.layout.indexByName[name] else {
+      _ = try model.layout.info(named: name)  // throws .unknownName listing the names
+      return
+    }
+    frozen[index] = isFrozen
+  }
+
+  /// The names of the frozen tensors, in state_dict order.
+  public var frozenTensors: [String] {
+    model.layout.tensors.indices.filter { frozen[$0] }.map { model.layout.tensors[$0].name }
   }
 
   /// One training step on a batch with targets; returns the loss before the
@@ -77,34 +126,92 @@ public final class Trainer: @unchecked Sendable {
   /// `step` on a validated input.
   package func step(_ input: EngineInput) throws(SeqRNNError) -> Float {
     let loss = try computeGradients(input)
-    let count = gradients.count
-    var update = UnsafePointer(gradients.pointer)
-    if options.clipNorm > 0 {
-      var squares = 0.0
-      for i in 0..<count { squares += Double(gradients.pointer[i]) * Double(gradients.pointer[i]) }
-      let norm = squares.squareRoot()
-      // As torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6)
-      // when the norm is above max_norm. The unclipped gradients stay
-      // readable through gradient(named:), so clip into a separate buffer.
-      if norm > Double(options.clipNorm) {
-        let scale = Float(Double(options.clipNorm) / (norm + 1e-6))
-        for i in 0..<count { clipped.pointer[i] = gradients.pointer[i] * scale }
-        update = UnsafePointer(clipped.pointer)
-      }
-    }
+    let rate = learningRate
+    let update = clippedGradients()
     stepCount += 1
-    optimizer.apply(
-      to: model.parameters.pointer, gradients: update, count: count, step: stepCount,
-      learningRate: learningRate)
+    for (index, info) in model.layout.tensors.enumerated() where !frozen[index] {
+      optimizer.apply(
+        tensor: index, range: info.offset..<(info.offset + info.count),
+        parameters: model.parameters.pointer, gradients: update, learningRate: rate)
+    }
     return loss
   }
 
+  /// The ranges of the tensors that get updates.
+  private var trainableRanges: [Range<Int>] {
+    model.layout.tensors.indices.filter { !frozen[$0] }.map {
+      let info = model.layout.tensors[$0]
+      return info.offset..<(info.offset + info.count)
+    }
+  }
+
+  /// The gradients the optimizer uses: clamped to `±clipValue` (as
+  /// torch.nn.utils.clip_grad_value_), then scaled to `clipNorm` (as
+  /// clip_grad_norm_: by `max_norm / (norm + 1e-6)` when the norm of the
+  /// trainable tensors' gradients is above `max_norm`). The unclipped
+  /// gradients stay readable through `gradient(named:)`, so clipping writes
+  /// a separate buffer.
+  private func clippedGradients() -> UnsafePointer<Float> {
+    var source = UnsafePointer(gradients.pointer)
+    guard options.clipValue > 0 || options.clipNorm > 0 else { return source }
+    let ranges = trainableRanges
+    let out = clipped.pointer
+    if options.clipValue > 0 {
+      let (low, high) = (-options.clipValue, options.clipValue)
+      for range in ranges {
+        for i in range { out[i] = min(max(source[i], low), high) }
+      }
+      source = UnsafePointer(out)
+    }
+    if options.clipNorm > 0 {
+      var squares = 0.0
+      for range in ranges {
+        for i in range { squares += Double(source[i]) * Double(source[i]) }
+      }
+      let norm = squares.squareRoot()
+      if norm > Double(options.clipNorm) {
+        let scale = Float(Double(options.clipNorm) / (norm + 1e-6))
+        for range in ranges {
+          for i in range { out[i] = source[i] * scale }
+        }
+        source = UnsafePointer(out)
+      }
+    }
+    return source
+  }
+
   /// `computeGradients` on a validated input.
-  package func computeGradients(_ input: EngineInput) throws(SeqRNNError) -> Float {
+  package func computeGradients(_ given: EngineInput) throws(SeqRNNError) -> Float {
     let config = model.configuration
     let engine = model.engine
-    try engine.forward(input, tape: tape)
-    try scratch.prepare(config, batchSize: input.batchSize, seqLen: input.seqLen)
+    var input = given
+    // Truncated BPTT: start from the previous step's final states (values
+    // only: no gradient flows into the previous chunk).
+    let carried =
+      options.stateful && input.initialH == nil && input.initialC == nil
+      && carry.batchSize == input.batchSize
+    let carriedH = carried ? carry.hidden : []
+    let carriedC = carried ? carry.cell : []
+    return try carriedH.withUnsafeBufferPointer { (h) throws(SeqRNNError) -> Float in
+      try carriedC.withUnsafeBufferPointer { (c) throws(SeqRNNError) -> Float in
+        if carried {
+          input.initialH = h.baseAddress
+          input.initialC = c.isEmpty ? nil : c.baseAddress
+        }
+        return try computeGradients(validated: input, config: config, engine: engine)
+      }
+    }
+  }
+
+  private func computeGradients(
+    validated input: EngineInput, config: ModelConfiguration, engine: Engine<Float>
+  ) throws(SeqRNNError) -> Float {
+    // Fresh dropout and zoneout masks for this step (none without regularisation).
+    let masks: Regularizer? = Regularizer.isActive(config) ? regularizer : nil
+    try masks?.prepare(config, batchSize: input.batchSize, seqLen: input.seqLen)
+    try engine.forward(input, tape: tape, masks: masks)
+    try scratch.prepare(
+      config, batchSize: input.batchSize, seqLen: input.seqLen, training: masks != nil)
     let result = engine.loss(input, tape: tape, gradients: scratch.logitGradients)
     guard result.loss.isFinite else {
       throw .nonFinite("the loss is not finite (\(result.loss)); the model was not updated")
@@ -115,11 +222,27 @@ public final class Trainer: @unchecked Sendable {
       count: result.count)
     gradients.zero()
     engine.backward(
-      input, tape: tape, scratch: scratch, gradients: gradients.pointer, featureGradients: nil)
+      input, tape: tape, scratch: scratch, gradients: gradients.pointer, featureGradients: nil,
+      masks: masks)
     for i in 0..<gradients.count where !gradients.pointer[i].isFinite {
       let name = model.layout.tensors.last { $0.offset <= i }?.name ?? "?"
       throw .nonFinite("the gradient of '\(name)' is not finite; the model was not updated")
     }
+    storeFinalStates(input, engine: engine)
     return Float(result.loss)
+  }
+
+  /// Keeps the step's final states for `seqrnn_trainer_get_state` and for
+  /// the next stateful step.
+  private func storeFinalStates(_ input: EngineInput, engine: Engine<Float>) {
+    let count = model.configuration.stateCount(batchSize: input.batchSize)
+    var h = [Float](repeating: 0, count: count)
+    var c = [Float](repeating: 0, count: model.configuration.cell == .lstm ? count : 0)
+    h.withUnsafeMutableBufferPointer { hb in
+      c.withUnsafeMutableBufferPointer { cb in
+        engine.copyFinalStates(input, tape: tape, h: hb.baseAddress, c: cb.baseAddress)
+      }
+    }
+    carry.store(batchSize: input.batchSize, hidden: h, cell: c)
   }
 }

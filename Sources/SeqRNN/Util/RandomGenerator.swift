@@ -21,6 +21,15 @@ package struct SeededGenerator: RandomNumberGenerator, Sendable {
     s3 = splitMix()
   }
 
+  /// The generator's whole state (for checkpoints).
+  package var state: [UInt64] {
+    get { [s0, s1, s2, s3] }
+    set {
+      precondition(newValue.count == 4, "a SeededGenerator state has 4 words")
+      (s0, s1, s2, s3) = (newValue[0], newValue[1], newValue[2], newValue[3])
+    }
+  }
+
   /// The next 64 random bits.
   package mutating func next() -> UInt64 {
     let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
