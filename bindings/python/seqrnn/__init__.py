@@ -37,6 +37,7 @@ from .errors import (
     UnknownNameError,
     UnsupportedError,
 )
+from .metrics import Metrics
 from .model import IncompatibleKeys, Model, load
 from .stream import Stream
 
@@ -77,6 +78,7 @@ __all__ = [
     "InternalError",
     "InvalidArgumentError",
     "LambdaCallback",
+    "Metrics",
     "Model",
     "NonFiniteError",
     "OutOfMemoryError",

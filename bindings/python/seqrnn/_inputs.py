@@ -349,18 +349,71 @@ def prepare_inputs(
 
 @dataclass
 class Targets:
-    """Converted, checked targets: int32 class ids or float32 values, batch first."""
+    """Converted, checked targets: int32 class ids or float32 values, batch
+    first, and optional float32 loss weights ([batch, time] or [batch], zero
+    past each sequence's length)."""
 
     data: np.ndarray
     classes: bool
     sequence: bool
+    weights: np.ndarray | None = None
 
     def kwargs(self, index: Index, time: int) -> dict[str, Any]:
         data = self.data[index]
         if self.sequence and time != data.shape[1]:
             data = data[:, :time]
         data = np.ascontiguousarray(data)
-        return {"target_classes" if self.classes else "target_values": data}
+        out = {"target_classes" if self.classes else "target_values": data}
+        if self.weights is not None:
+            weights = self.weights[index]
+            if self.sequence:
+                weights = weights[:, :time]
+            out["loss_weights"] = np.ascontiguousarray(weights)
+        return out
+
+
+def attach_weights(
+    targets: Targets, sample_weight: Any, inputs: Inputs, name: str = "sample_weight"
+) -> Targets:
+    """Targets with loss weights: ``sample_weight`` shaped ``[batch, time]``
+    (sequence outputs; a list of per-sequence weights is padded) or
+    ``[batch]`` (last outputs), finite and >= 0."""
+    if sample_weight is None:
+        return targets
+    batch, time = inputs.batch, inputs.time
+    shape = (batch, time) if targets.sequence else (batch,)
+    if targets.sequence and _is_ragged_list(sample_weight):
+        weights = np.zeros(shape, np.float32)
+        if len(sample_weight) != batch:
+            fail(
+                ShapeError, f"{name}: {len(sample_weight)} sequences, but x has {batch}"
+            )
+        for i, row in enumerate(sample_weight):
+            row = np.asarray(row, dtype=np.float64).ravel()[:time]
+            weights[i, : len(row)] = row
+    else:
+        try:
+            weights = np.asarray(sample_weight, dtype=np.float64)
+        except (TypeError, ValueError):
+            fail(ShapeError, f"{name}: expected numbers shaped {list(shape)}")
+        if weights.shape != shape:
+            fail(
+                ShapeError,
+                f"{name}: expected shape {list(shape)} (like the targets), got {list(weights.shape)}",
+            )
+    if not np.all(np.isfinite(weights)):
+        fail(NonFiniteError, f"{name}: weights must be finite")
+    if np.any(weights < 0):
+        fail(InvalidArgumentError, f"{name}: weights must be >= 0")
+    weights = weights.astype(np.float32)
+    if targets.sequence and inputs.lengths is not None:
+        weights = weights * (np.arange(time)[None, :] < inputs.lengths[:, None])
+    return Targets(
+        data=targets.data,
+        classes=targets.classes,
+        sequence=targets.sequence,
+        weights=np.ascontiguousarray(weights, dtype=np.float32),
+    )
 
 
 def prepare_targets(

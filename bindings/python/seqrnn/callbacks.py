@@ -35,12 +35,17 @@ import warnings
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Callable
 
+from . import _seqrnn
+
 if TYPE_CHECKING:
     from .model import Model
 
 __all__ = ["Callback", "EarlyStopping", "History", "LambdaCallback"]
 
 Logs = dict[str, Any]
+
+# Parts of metric names for which larger is better (EarlyStopping's "auto").
+_MAXIMIZED = ("acc", "f1", "precision", "recall", "auc")
 
 
 class Callback:
@@ -173,22 +178,31 @@ class EarlyStopping(Callback):
     """Stops training when a metric has stopped improving.
 
     Args:
-        monitor: the epoch log to watch, e.g. ``"val_loss"`` (needs validation
-            data), ``"loss"``, ``"val_accuracy"``.
+        monitor: the epoch log to watch: ``"val_loss"`` (needs validation
+            data), ``"loss"``, ``"accuracy"``, or for cross-entropy models
+            with validation data ``"val_accuracy"`` and the macro averages
+            ``"val_precision"``, ``"val_recall"``, ``"val_f1"`` (see
+            :meth:`seqrnn.Model.fit`).
         patience: epochs without improvement after which training stops
             (0 and 1 both stop after the first epoch without improvement).
-        min_delta: smallest change that counts as an improvement.
-        mode: ``"min"``, ``"max"``, or ``"auto"`` (max for accuracies, else min).
+        min_delta: an epoch improves on the best only when it beats it by
+            more than this.
+        mode: ``"min"``, ``"max"``, or ``"auto"``: max when the name contains
+            ``acc``, ``f1``, ``precision``, ``recall`` or ``auc``, else min.
         restore_best_weights: at the end of training, put back the weights of
-            the best epoch (if it is not the last one).
+            the best epoch (if it is not the last one). The library keeps a
+            copy of the best weights (``seqrnn_early_stopping``), so this
+            costs one copy of the weights per improvement.
         verbose: 1 prints a line when stopping or restoring.
 
-    After training, ``best``, ``best_epoch`` and ``stopped_epoch`` (None if
-    it did not stop training) tell what happened.
+    A NaN or infinite value never counts as an improvement. After training,
+    ``best``, ``best_epoch`` and ``stopped_epoch`` (None if it did not stop
+    training) tell what happened.
 
-    >>> stop = EarlyStopping(monitor="loss", patience=2)
-    >>> stop.mode_is_max
+    >>> EarlyStopping(monitor="loss", patience=2).mode_is_max
     False
+    >>> EarlyStopping(monitor="val_f1").mode_is_max
+    True
     """
 
     def __init__(
@@ -207,24 +221,38 @@ class EarlyStopping(Callback):
             )
         if patience < 0:
             raise ValueError(f"EarlyStopping: patience must be >= 0, got {patience}")
+        if not math.isfinite(float(min_delta)):
+            raise ValueError(
+                f"EarlyStopping: min_delta must be finite, got {min_delta!r}"
+            )
         self.monitor = monitor
         self.patience = int(patience)
         self.min_delta = abs(float(min_delta))
         self.mode = mode
         self.restore_best_weights = bool(restore_best_weights)
         self.verbose = verbose
-        self.mode_is_max = mode == "max" or (mode == "auto" and "acc" in monitor)
+        self.mode_is_max = mode == "max" or (
+            mode == "auto" and any(part in monitor.lower() for part in _MAXIMIZED)
+        )
+        self._tracker: Any | None = None
         self._reset()
 
     def _reset(self) -> None:
         self.wait = 0
         self.best = -math.inf if self.mode_is_max else math.inf
         self.best_epoch: int | None = None
-        self.best_weights: dict[str, Any] | None = None
         self.stopped_epoch: int | None = None
         self._last_epoch: int | None = None
+        self._close_tracker()
+
+    def _close_tracker(self) -> None:
+        if self._tracker is not None:
+            self._tracker.close()
+            self._tracker = None
 
     def _improved(self, value: float) -> bool:
+        if not math.isfinite(value):
+            return False
         if self.mode_is_max:
             return value > self.best + self.min_delta
         return value < self.best - self.min_delta
@@ -241,6 +269,12 @@ class EarlyStopping(Callback):
                     else ""
                 )
             )
+        if self.restore_best_weights and self.model is not None:
+            # Same rule as _improved, so it keeps exactly the best epoch's
+            # weights.
+            self._tracker = _seqrnn.EarlyStopping(
+                self.mode_is_max, self.patience, self.min_delta
+            )
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
         logs = logs or {}
@@ -256,9 +290,17 @@ class EarlyStopping(Callback):
             self.best = value
             self.best_epoch = epoch
             self.wait = 0
-            if self.restore_best_weights and self.model is not None:
-                self.best_weights = self.model.state_dict()
+            if self._tracker is not None and self.model is not None:
+                with self.model._lock.read():
+                    self._tracker.update(self.model._model(), value)
             return
+        if (
+            self._tracker is not None
+            and self.model is not None
+            and math.isfinite(value)
+        ):
+            with self.model._lock.read():
+                self._tracker.update(self.model._model(), value)
         self.wait += 1
         if self.wait >= max(self.patience, 1) and self.model is not None:
             self.stopped_epoch = epoch
@@ -269,17 +311,21 @@ class EarlyStopping(Callback):
                 )
 
     def on_train_end(self, logs: Logs | None = None) -> None:
-        if (
-            self.restore_best_weights
-            and self.best_weights is not None
-            and self.model is not None
-            and self.best_epoch != self._last_epoch
-        ):
-            self.model.load_state_dict(self.best_weights)
-            if self.verbose:
-                print(
-                    f"EarlyStopping: restored the weights of epoch {(self.best_epoch or 0) + 1} ({self.monitor} = {self.best:.4g})"
-                )
+        try:
+            if (
+                self._tracker is not None
+                and self.model is not None
+                and self.best_epoch is not None
+                and self.best_epoch != self._last_epoch
+            ):
+                with self.model._lock.write():
+                    self._tracker.restore(self.model._model())
+                if self.verbose:
+                    print(
+                        f"EarlyStopping: restored the weights of epoch {self.best_epoch + 1} ({self.monitor} = {self.best:.4g})"
+                    )
+        finally:
+            self._close_tracker()
 
 
 class LambdaCallback(Callback):

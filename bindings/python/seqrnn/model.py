@@ -29,6 +29,7 @@ from . import _seqrnn
 from ._inputs import (
     Inputs,
     Targets,
+    attach_weights,
     check_float,
     check_int,
     optional_int,
@@ -43,12 +44,14 @@ from .callbacks import Callback, CallbackList, History
 from .errors import (
     InvalidArgumentError,
     NonFiniteError,
+    OutOfRangeError,
     ShapeError,
     UnknownNameError,
     UnsupportedError,
     fail,
 )
 from .stream import Stream
+from .streams import fit_stream
 
 if TYPE_CHECKING:
     from typing_extensions import Self  # Python 3.11: typing.Self
@@ -72,9 +75,12 @@ _OUTPUTS = {"sequence": 0, "last": 1}
 _OUTPUT_NAMES = {0: "sequence", 1: "last"}
 _LOSSES = {"cross_entropy": 0, "crossentropy": 0, "ce": 0, "mse": 1}
 _LOSS_NAMES = {0: "cross_entropy", 1: "mse"}
-_OPTIMIZERS = {"sgd": 0, "adam": 1}
+_OPTIMIZERS = {"sgd": 0, "adam": 1, "adamw": 2, "rmsprop": 3}
 
 _PREDICT_BATCH = 256
+
+_INITS = {"pytorch": 0, "xavier": 1, "glorot": 1, "orthogonal": 2}
+_INIT_NAMES = {0: "pytorch", 1: "xavier", 2: "orthogonal"}
 
 
 def _choice(value: Any, table: dict[str, int], name: str, shown: Iterable[str]) -> int:
@@ -98,6 +104,12 @@ class _Config:
     output: str
     loss: str
     seed: int
+    dropout: float = 0.0
+    head_dropout: float = 0.0
+    recurrent_dropout: float = 0.0
+    zoneout: float = 0.0
+    init: str = "pytorch"
+    forget_bias_one: bool = False
 
 
 class IncompatibleKeys(NamedTuple):
@@ -130,6 +142,19 @@ class Model:
             or ``"mse"`` (targets are values shaped like the outputs).
         seed: weight initialisation seed (PyTorch's default distributions);
             same seed, same weights.
+        dropout: dropout on the outputs of every layer but the last
+            (PyTorch's ``nn.LSTM(dropout=...)``), in ``[0, 1)``.
+        head_dropout: dropout on the head's inputs.
+        recurrent_dropout: variational dropout on the previous hidden state
+            entering the recurrent weights: one mask per sequence, reused at
+            every step (Gal and Ghahramani; Keras's ``recurrent_dropout``).
+        zoneout: probability that a unit keeps its previous hidden (and LSTM
+            cell) value at a training step; prediction uses the expectation.
+            Dropout acts only in ``fit``; prediction never drops.
+        init: ``"pytorch"`` (default), ``"xavier"`` (Glorot uniform per gate,
+            zero biases) or ``"orthogonal"`` (orthogonal recurrent weights,
+            Keras's default).
+        forget_bias_one: LSTM forget-gate biases start at 1.
 
     Give ``input_size`` for float inputs ``[batch, time, input_size]`` or
     ``vocab_size`` for token inputs ``[batch, time]``. Weights use PyTorch's
@@ -164,6 +189,12 @@ class Model:
         output: str = "sequence",
         loss: str = "cross_entropy",
         seed: int = 0,
+        dropout: float = 0.0,
+        head_dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        zoneout: float = 0.0,
+        init: str = "pytorch",
+        forget_bias_one: bool = False,
     ) -> None:
         cell_id = _choice(cell, _CELLS, "cell", ("lstm", "gru", "rnn", "rnn_relu"))
         if input_size is None and vocab_size is None:
@@ -193,6 +224,27 @@ class Model:
             )
         mode = _choice(output, _OUTPUTS, "output", ("sequence", "last"))
         loss_id = _choice(loss, _LOSSES, "loss", ("cross_entropy", "mse"))
+        init_id = _choice(init, _INITS, "init", ("pytorch", "xavier", "orthogonal"))
+        rates = {}
+        for name, rate in (
+            ("dropout", dropout),
+            ("head_dropout", head_dropout),
+            ("recurrent_dropout", recurrent_dropout),
+            ("zoneout", zoneout),
+        ):
+            if isinstance(rate, bool) or not isinstance(
+                rate, (int, float, np.floating)
+            ):
+                fail(
+                    InvalidArgumentError,
+                    f"{name}: expected a number in [0, 1), got {rate!r}",
+                )
+            if not 0 <= float(rate) < 1:
+                fail(
+                    InvalidArgumentError,
+                    f"{name}: expected a number in [0, 1), got {rate!r}",
+                )
+            rates[name] = float(rate)
         handle = _seqrnn.Model(
             cell=cell_id,
             input_size=width or 0,
@@ -204,6 +256,9 @@ class Model:
             output_mode=mode,
             loss=loss_id,
             seed=seed_value,
+            init=init_id,
+            forget_bias_one=bool(forget_bias_one),
+            **rates,
         )
         self._setup(handle)
 
@@ -234,6 +289,12 @@ class Model:
             output=_OUTPUT_NAMES[int(p["output_mode"])],
             loss=_LOSS_NAMES[int(p["loss"])],
             seed=int(p.get("seed", 0)),
+            dropout=round(float(p.get("dropout", 0.0)), 7),
+            head_dropout=round(float(p.get("head_dropout", 0.0)), 7),
+            recurrent_dropout=round(float(p.get("recurrent_dropout", 0.0)), 7),
+            zoneout=round(float(p.get("zoneout", 0.0)), 7),
+            init=_INIT_NAMES.get(int(p.get("init", 0)), "pytorch"),
+            forget_bias_one=bool(p.get("forget_bias_one", False)),
         )
 
     @classmethod
@@ -512,10 +573,20 @@ class Model:
         return p
 
     def evaluate(
-        self, x: Any, y: Any, lengths: Any = None, *, batch_size: int = _PREDICT_BATCH
+        self,
+        x: Any,
+        y: Any,
+        lengths: Any = None,
+        *,
+        batch_size: int = _PREDICT_BATCH,
+        sample_weight: Any = None,
     ) -> dict[str, float]:
         """Loss (and accuracy for cross-entropy models) on ``x`` and targets ``y``,
         averaged over all valid positions; the model is not changed.
+
+        ``sample_weight`` (like ``y`` without its output axis: ``[batch,
+        time]`` or ``[batch]``) weighs each position's loss: the loss is
+        ``sum(w * loss) / sum(w)``, and positions of weight 0 are left out.
 
         ``y``: cross-entropy: class ids ``[batch, time]`` (``output="sequence"``)
         or ``[batch]`` (``"last"``); MSE: values ``[batch, time, output_size]``
@@ -529,7 +600,11 @@ class Model:
         """
         self._model()  # a closed model fails here, before the input checks
         inputs = self._inputs(x, lengths)
-        targets = self._targets(y, inputs)
+        targets = attach_weights(self._targets(y, inputs), sample_weight, inputs)
+        if targets.weights is not None and not targets.weights.any():
+            fail(
+                InvalidArgumentError, "sample_weight: every valid position has weight 0"
+            )
         step = check_int(batch_size, "batch_size")
         return self._evaluate_prepared(inputs, targets, step)
 
@@ -640,38 +715,110 @@ class Model:
         beta1: float = 0.9,
         beta2: float = 0.999,
         epsilon: float = 1e-8,
+        nesterov: bool = False,
+        rmsprop_alpha: float = 0.99,
+        l2: float = 0.0,
+        weight_decay: float = 0.0,
+        clip_value: float | None = None,
+        schedule: str | None = None,
+        step_size: int = 1000,
+        gamma: float = 0.1,
+        warmup_steps: int = 0,
+        total_steps: int | None = None,
+        min_lr: float = 0.0,
+        patience: int = 10,
+        monitor: str = "val_loss",
+        freeze: Iterable[str] = (),
+        checkpoint: PathLike | None = None,
+        checkpoint_every: int | None = None,
+        resume: bool = False,
+        on_nonfinite: str = "raise",
         validation_data: tuple[Any, ...] | None = None,
         shuffle: bool = True,
         callbacks: Iterable[Callback] = (),
         verbose: int = 1,
         seed: int | None = 0,
+        sample_weight: Any = None,
     ) -> History:
         """Trains the model on ``x`` and targets ``y`` (see :meth:`predict` and
         :meth:`evaluate` for their shapes) and returns a :class:`~seqrnn.History`.
 
         Args:
+            sample_weight: loss weight of each position (``[batch, time]``)
+                or sequence (``[batch]``), as in :meth:`evaluate`.
             epochs: passes over the data.
             batch_size: sequences per optimizer step.
-            optimizer: ``"adam"`` (as ``torch.optim.Adam``, with ``beta1``,
-                ``beta2``, ``epsilon``) or ``"sgd"`` (with ``momentum``).
-            lr: learning rate.
+            optimizer: ``"adam"``, ``"adamw"`` (with ``beta1``, ``beta2``,
+                ``epsilon``), ``"sgd"`` (with ``momentum``, ``nesterov``) or
+                ``"rmsprop"`` (with ``rmsprop_alpha``, ``epsilon``,
+                ``momentum``), each as its ``torch.optim`` namesake.
+            lr: learning rate (the base rate of ``schedule``).
             clip_norm: clip the gradients to this global L2 norm (None: off).
+            momentum: SGD and RMSprop momentum, in ``[0, 1)``.
+            nesterov: SGD with Nesterov momentum (needs ``momentum > 0``).
+            rmsprop_alpha: RMSprop's smoothing constant.
+            l2: L2 penalty added to the gradients, ``g += l2 * w`` (torch's
+                ``weight_decay`` of SGD, Adam and RMSprop).
+            weight_decay: decoupled weight decay, ``w -= lr * weight_decay * w``
+                every update (AdamW's ``weight_decay``; with the other
+                optimizers the decoupled "SGDW" variant).
+            clip_value: clamp every gradient entry to ``[-clip_value,
+                clip_value]`` before norm clipping (None: off).
+            schedule: the learning rate per update: None (constant),
+                ``"step"`` (times ``gamma`` every ``step_size`` updates),
+                ``"exponential"`` (times ``gamma`` every update),
+                ``"cosine"`` (from ``lr`` to ``min_lr`` over ``total_steps``
+                updates, default the whole fit) or ``"plateau"`` (times
+                ``gamma``, not below ``min_lr``, when ``monitor`` did not
+                improve for more than ``patience`` epochs; torch's
+                ReduceLROnPlateau). ``warmup_steps`` first raises the rate
+                linearly: update ``n <= warmup_steps`` uses ``lr * n /
+                warmup_steps``.
+            monitor: what ``"plateau"`` watches, reported after every
+                epoch: ``"val_loss"`` (default; needs ``validation_data``),
+                ``"loss"``, or any other epoch log such as
+                ``"val_accuracy"`` (names with accuracy, precision, recall
+                or f1 are maximised, others minimised).
+            freeze: names of tensors that get no updates (e.g.
+                ``("embedding.weight",)`` for pretrained vectors).
+            checkpoint: path of a training checkpoint (one safetensors file
+                with the weights, optimizer state, schedule, dropout RNG and
+                the position in the data), written atomically every
+                ``checkpoint_every`` batches, or after every epoch when that
+                is None, and when training is interrupted with Ctrl-C.
+            resume: continue from ``checkpoint`` when the file exists: the
+                model takes the saved weights and training continues with
+                the saved optimizer and schedule at the saved epoch and
+                batch, so a run that was stopped and resumed with the same
+                arguments ends with the same weights, bit for bit, as one
+                that never stopped (with shuffling this needs a ``seed``).
+                The saved optimizer settings are used. Without the file,
+                training starts from scratch.
+            on_nonfinite: what a batch whose loss or gradient is not finite
+                does (the model is never updated by it): ``"raise"``
+                (default) raises :class:`seqrnn.NonFiniteError` naming the
+                epoch and batch; ``"skip"`` skips the batch; ``"stop"``
+                stops training. ``history.nonfinite_batches`` counts them and
+                ``history.stopped_nonfinite`` tells whether training stopped.
             validation_data: ``(x_val, y_val)`` or ``(x_val, y_val,
-                lengths_val)``, evaluated after every epoch (``val_loss``,
-                ``val_accuracy``).
+                lengths_val)``, evaluated after every epoch (``val_loss``;
+                cross-entropy models also ``val_accuracy`` and the macro
+                ``val_precision``, ``val_recall``, ``val_f1``, see
+                :class:`seqrnn.metrics.Metrics`).
             shuffle: reshuffle the sequences every epoch (with ``seed``).
             callbacks: :class:`~seqrnn.Callback` objects (e.g.
                 :class:`~seqrnn.EarlyStopping`); a callback may set
                 ``model.stop_training = True``.
             verbose: 0 silent; 1 a progress bar on a terminal (tqdm's when
                 installed), one line per epoch otherwise; 2 one line per epoch.
-            seed: seed of the shuffling (None: a fresh one).
+            seed: seed of the shuffling and of the dropout masks (None: a
+                fresh one); the same seed gives the same weights.
 
-        The optimizer state (Adam's moments, the step count) carries over to the
-        next ``fit`` call when it uses the same optimizer, ``momentum``, betas,
-        ``epsilon`` and ``clip_norm`` (a new ``lr`` is applied to it), so
-        calling ``fit`` twice is like training longer; any other setting starts
-        a fresh optimizer, and :meth:`reset_optimizer` forces one.
+        The optimizer state (moments, the step count, the schedule) carries
+        over to the next ``fit`` call when it uses the same optimizer and
+        settings (a new ``lr`` becomes the base rate), so calling ``fit``
+        twice is like training longer; any other setting starts a fresh
+        optimizer, and :meth:`reset_optimizer` forces one.
 
         Ctrl-C (KeyboardInterrupt) stops training after the running batch: the
         model keeps the weights of the last completed step and ``fit`` returns
@@ -680,17 +827,19 @@ class Model:
 
         The History's ``history`` holds, per epoch, ``loss`` (mean over the
         epoch's valid positions, before each step's update), ``accuracy`` for
-        cross-entropy models, and ``val_loss``/``val_accuracy`` with
-        validation data.
+        cross-entropy models, ``lr`` with a ``schedule`` or warm-up (the rate
+        of the epoch's last update), and with validation data ``val_loss`` (plus ``val_accuracy``,
+        ``val_precision``, ``val_recall``, ``val_f1`` for cross-entropy
+        models). :class:`~seqrnn.EarlyStopping` can watch any of them. An
+        epoch resumed from a checkpoint reports its remaining batches only.
         """
         model = self._model()
         inputs = self._inputs(x, lengths)
-        targets = self._targets(y, inputs)
+        targets = attach_weights(self._targets(y, inputs), sample_weight, inputs)
         n_epochs = check_int(epochs, "epochs", minimum=0)
         step = check_int(batch_size, "batch_size")
         assert n_epochs is not None and step is not None
         learning_rate = check_float(lr, "lr", minimum=0.0, inclusive=False)
-        key = _optimizer_key(optimizer, momentum, beta1, beta2, epsilon, clip_norm)
         if verbose not in (0, 1, 2) or isinstance(verbose, bool):
             fail(InvalidArgumentError, f"verbose: expected 0, 1 or 2, got {verbose!r}")
         validation = self._validation(validation_data)
@@ -699,13 +848,73 @@ class Model:
             if not any(hasattr(cb, hook) for hook in _HOOKS):
                 fail(InvalidArgumentError, f"callbacks: {cb!r} is not a Callback")
         seed_value = optional_int(seed, "seed", minimum=0)
-        trainer = self._trainer_for(model, key, learning_rate)
-
         N = inputs.batch
         steps = math.ceil(N / step)
+        settings = _train_settings(
+            optimizer=optimizer,
+            lr=learning_rate,
+            momentum=momentum,
+            beta1=beta1,
+            beta2=beta2,
+            epsilon=epsilon,
+            clip_norm=clip_norm,
+            nesterov=nesterov,
+            rmsprop_alpha=rmsprop_alpha,
+            l2=l2,
+            weight_decay=weight_decay,
+            clip_value=clip_value,
+            schedule=schedule,
+            step_size=step_size,
+            gamma=gamma,
+            warmup_steps=warmup_steps,
+            total_steps=total_steps,
+            default_total=n_epochs * steps,
+            min_lr=min_lr,
+            patience=patience,
+            monitor=monitor,
+        )
+        plateau = settings["schedule"] == _SCHEDULES["plateau"]
+        if plateau and validation is None and str(monitor).startswith("val_"):
+            fail(
+                InvalidArgumentError,
+                f"schedule='plateau' monitors {monitor!r}, which needs validation_data; "
+                "give validation_data or monitor='loss'",
+            )
+        frozen = _frozen_names(freeze, [name for name, _ in model.tensors()])
+        checkpoint_path = None if checkpoint is None else _path(checkpoint)
+        every = optional_int(checkpoint_every, "checkpoint_every")
+        if checkpoint_path is None and (every is not None or resume):
+            fail(
+                InvalidArgumentError,
+                "checkpoint_every and resume need a checkpoint path (checkpoint=...)",
+            )
+        if on_nonfinite not in ("raise", "skip", "stop"):
+            fail(
+                InvalidArgumentError,
+                f"on_nonfinite: expected 'raise', 'skip' or 'stop', got {on_nonfinite!r}",
+            )
+
+        start = 0
+        if resume and checkpoint_path is not None and os.path.exists(checkpoint_path):
+            trainer, start = self._resume_from(checkpoint_path, settings, learning_rate)
+            model = self._model()
+        else:
+            # The dropout masks' seed: fit's seed, so the same seed gives the
+            # same weights.
+            mask_seed = (
+                seed_value
+                if seed_value is not None
+                else int(np.random.SeedSequence().generate_state(1, np.uint64)[0])
+            )
+            trainer = self._trainer_for(model, settings, learning_rate, mask_seed)
+        for name, _ in model.tensors():
+            trainer.set_frozen(name, name in frozen)
+
         metrics = ["loss"] + (["accuracy"] if self.loss == "cross_entropy" else [])
         if validation is not None:
             metrics += ["val_" + m for m in metrics]
+            if self.loss == "cross_entropy":
+                metrics += ["val_precision", "val_recall", "val_f1"]
         params = {
             "epochs": n_epochs,
             "steps": steps,
@@ -717,38 +926,119 @@ class Model:
             "do_validation": validation is not None,
         }
         history = History()
+        history.nonfinite_batches = 0  # type: ignore[attr-defined]
+        history.stopped_nonfinite = False  # type: ignore[attr-defined]
         progress = ProgressBar(verbose)
         cbs = CallbackList([history, *callbacks, progress], self, params)
         self.history = history
         self.stop_training = False
         rng = np.random.default_rng(seed_value)
-        where = {"epoch": 0, "batches": 0}  # for the interruption message
+        first_epoch, first_batch = divmod(start, steps) if steps else (0, 0)
+        if shuffle:
+            for _ in range(min(first_epoch, n_epochs)):
+                rng.permutation(N)  # the orders of the epochs already done
+        run = _Run(
+            trainer=trainer,
+            steps=steps,
+            checkpoint=checkpoint_path,
+            every=every,
+            on_nonfinite=on_nonfinite,
+            position=start,
+        )
+        run.record_lr = settings["schedule"] != 0 or settings["warmup_steps"] > 0
         cbs.on_train_begin({})
         try:
-            for epoch in range(n_epochs):
-                where.update(epoch=epoch, batches=0)
+            for epoch in range(first_epoch, n_epochs):
+                run.epoch, run.batches = epoch, 0
                 cbs.on_epoch_begin(epoch, {})
                 order = rng.permutation(N) if shuffle else np.arange(N)
                 logs = self._train_epoch(
-                    trainer, inputs, targets, order, step, cbs, where
+                    run,
+                    inputs,
+                    targets,
+                    order,
+                    step,
+                    cbs,
+                    first_batch if epoch == first_epoch else 0,
                 )
-                if validation is not None:
-                    scores = self._evaluate_prepared(*validation, _PREDICT_BATCH)
+                if validation is not None and logs is not None:
+                    scores = self._validation_scores(*validation)
                     logs.update({"val_" + k: v for k, v in scores.items()})
+                if logs is None:  # stopped by a non-finite step
+                    history.stopped_nonfinite = True  # type: ignore[attr-defined]
+                    break
+                if plateau:
+                    if monitor not in logs:
+                        fail(
+                            InvalidArgumentError,
+                            f"schedule='plateau' monitors {monitor!r}, but the epoch logs have "
+                            f"{sorted(logs)}",
+                        )
+                    trainer.report_metric(float(logs[monitor]))
+                if run.checkpoint is not None and (run.every is None or run.save_due):
+                    self._save_checkpoint(run, run.position)
                 cbs.on_epoch_end(epoch, logs)
                 if self.stop_training:
                     history.stopped_early = True
                     break
         except KeyboardInterrupt:
             history.interrupted = True
+            run.settle()
+            if run.checkpoint is not None:
+                self._save_checkpoint(run, run.position)
             progress.interrupted(
                 f"Training interrupted (KeyboardInterrupt) in epoch "
-                f"{where['epoch'] + 1}/{n_epochs} after {where['batches']} of {steps} "
+                f"{run.epoch + 1}/{n_epochs} after {run.batches} of {steps} "
                 "batches; the model keeps the weights of its last completed step. "
                 f"Returning the history of the {len(history.epoch)} completed epochs."
             )
+        history.nonfinite_batches = run.nonfinite  # type: ignore[attr-defined]
+        if run.nonfinite and verbose:
+            action = "stopped training" if run.stopped else "were skipped"
+            progress.interrupted(
+                f"{run.nonfinite} batch(es) had a non-finite loss or gradient and {action} "
+                "(on_nonfinite); the model was never updated by them."
+            )
         cbs.on_train_end({})
         return history
+
+    def fit_stream(
+        self,
+        data: Any,
+        *,
+        seq_len: int,
+        batch_size: int = 32,
+        epochs: int = 1,
+        optimizer: str = "adam",
+        lr: float = 1e-3,
+        clip_norm: float | None = None,
+        seed: int = 0,
+        verbose: int = 1,
+    ) -> History:
+        """Trains a next-token model on one long stream of token ids (or a
+        list of documents) with truncated backpropagation through time:
+        ``batch_size`` parallel streams walked in chunks of ``seq_len`` steps,
+        the hidden state carried across chunks without backpropagating across
+        them, and reset at each document's start. See :mod:`seqrnn.streams`.
+
+        >>> import numpy as np, seqrnn
+        >>> lm = seqrnn.Model("lstm", vocab_size=3, hidden_size=8, output_size=3)
+        >>> h = lm.fit_stream(np.arange(60) % 3, seq_len=5, batch_size=2, epochs=2, verbose=0)
+        >>> sorted(h.history)
+        ['loss', 'perplexity']
+        """
+        return fit_stream(
+            self,
+            data,
+            seq_len=seq_len,
+            batch_size=batch_size,
+            epochs=epochs,
+            optimizer=optimizer,
+            lr=lr,
+            clip_norm=clip_norm,
+            seed=seed,
+            verbose=verbose,
+        )
 
     def _validation(self, validation_data: Any) -> tuple[Inputs, Targets] | None:
         """Prepares fit's validation_data (so errors come before training)."""
@@ -774,88 +1064,190 @@ class Model:
         return inputs, targets
 
     def _trainer_for(
-        self, model: Any, key: tuple[Any, ...], learning_rate: float
+        self, model: Any, settings: dict[str, Any], learning_rate: float, seed: int
     ) -> Any:
-        """The kept trainer if its settings are ``key``, else a fresh one."""
+        """The kept trainer if its settings are ``settings``, else a fresh one
+        (whose dropout masks come from ``seed``)."""
+        key = tuple(sorted(settings.items()))
         if self._trainer is None or self._trainer_key != key:
             self.reset_optimizer()
-            optimizer, momentum, beta1, beta2, epsilon, clip_norm = key
             with self._lock.write():
                 self._trainer = _seqrnn.Trainer(
-                    model,
-                    optimizer=optimizer,
-                    learning_rate=learning_rate,
-                    momentum=momentum,
-                    beta1=beta1,
-                    beta2=beta2,
-                    epsilon=epsilon,
-                    clip_norm=clip_norm,
+                    model, learning_rate=learning_rate, seed=seed, **settings
                 )
             self._trainer_key = key
-        self._trainer.set_learning_rate(learning_rate)
+        elif getattr(self, "_trainer_lr", None) != learning_rate:
+            # A new base rate (a plateau schedule restarts from it); the same
+            # one keeps the schedule's state.
+            self._trainer.set_learning_rate(learning_rate)
+        self._trainer_lr = learning_rate
         return self._trainer
+
+    def _resume_from(
+        self, path: str, settings: dict[str, Any], learning_rate: float
+    ) -> tuple[Any, int]:
+        """Loads the checkpoint at path: the model takes its weights, and its
+        trainer becomes this model's; returns the trainer and the position."""
+        handle, trainer, position = _seqrnn.Trainer.load_checkpoint(path)
+        mine = self._model().params()
+        theirs = handle.params()
+        if mine != theirs:
+            handle.close()
+            trainer.close()
+            differ = sorted(k for k in mine if mine.get(k) != theirs.get(k))
+            fail(
+                InvalidArgumentError,
+                f"resume: the checkpoint {path!r} holds a model with another "
+                f"configuration (differs in {differ})",
+            )
+        self.reset_optimizer()
+        with self._lock.write():
+            old, self._m = self._m, handle
+            if old is not None:
+                old.close()
+        self._trainer = trainer
+        self._trainer_key = tuple(sorted(settings.items()))
+        self._trainer_lr = learning_rate
+        return trainer, int(position)
+
+    def _save_checkpoint(self, run: _Run, position: int) -> None:
+        assert run.checkpoint is not None
+        with self._lock.read():
+            run.trainer.save_checkpoint(run.checkpoint, position)
+        run.save_due = False
 
     def _train_epoch(
         self,
-        trainer: Any,
+        run: _Run,
         inputs: Inputs,
         targets: Targets,
         order: np.ndarray,
         step: int,
         cbs: CallbackList,
-        where: dict[str, int],
-    ) -> dict[str, float]:
-        """One pass over the batches of ``order``; returns the epoch's logs."""
+        first_batch: int = 0,
+    ) -> dict[str, float] | None:
+        """One pass over the batches of ``order`` from ``first_batch``;
+        returns the epoch's logs, or None when a non-finite step stopped
+        training."""
+        trainer = run.trainer
         classes = self.loss == "cross_entropy"
-        loss_sum = acc_sum = 0.0
+        loss_sum = acc_sum = weight_sum = 0.0
         count_sum = 0
-        for batch_index, start in enumerate(range(0, len(order), step)):
+        rate = float(trainer.learning_rate())
+        starts = range(0, len(order), step)
+        for batch_index in range(first_batch, len(starts)):
+            start = starts[batch_index]
             part = order[start : start + step]
             t = inputs.time_of(part)
             kwargs = inputs.kwargs(part, t)
             kwargs.update(targets.kwargs(part, t))
+            weight = None
+            if "loss_weights" in kwargs:
+                weight = float(kwargs["loss_weights"].sum(dtype=np.float64))
+                if weight == 0:  # nothing to learn from this batch
+                    run.advance(batch_index)
+                    continue
             b = kwargs["batch_size"]
             cbs.on_batch_begin(batch_index, {"size": b})
             logs: dict[str, Any] = {"size": b}
-            with self._lock.write():
-                logs["loss"] = float(trainer.step(**kwargs))
-                # The batch's accuracy before the update, as Keras reports
-                # it, measured by the step's own forward pass.
-                _, accuracy, count = trainer.last_evaluation()
+            run.pending = batch_index
+            try:
+                with self._lock.write():
+                    run.updates_before = int(trainer.step_count())
+                    rate = float(trainer.learning_rate())
+                    logs["loss"] = float(trainer.step(**kwargs))
+                    # The batch's accuracy before the update, as Keras reports
+                    # it, measured by the step's own forward pass.
+                    _, accuracy, count = trainer.last_evaluation()
+            except NonFiniteError as exc:
+                run.nonfinite += 1
+                if run.on_nonfinite == "raise":
+                    fail(
+                        NonFiniteError,
+                        f"fit: epoch {run.epoch + 1}, batch {batch_index + 1}: {exc} "
+                        "(on_nonfinite='skip' skips such batches, 'stop' stops training)",
+                    )
+                run.advance(batch_index)
+                if run.on_nonfinite == "stop":
+                    run.stopped = True
+                    return None
+                continue
             if classes:
                 logs["accuracy"] = float(accuracy)
             logs["count"] = int(count)
-            loss_sum += logs["loss"] * count
+            loss_sum += logs["loss"] * (count if weight is None else weight)
+            weight_sum += count if weight is None else weight
             acc_sum += logs.get("accuracy", 0.0) * count
             count_sum += int(count)
-            where["batches"] = batch_index + 1
+            run.advance(batch_index)
+            if run.save_due and batch_index + 1 < len(starts):
+                # A due save at the epoch's last batch waits for the epoch's
+                # end, so that it includes the epoch's metric report.
+                self._save_checkpoint(run, run.position)
             cbs.on_batch_end(batch_index, logs)
             if self.stop_training:
                 break
-        epoch_logs = {"loss": loss_sum / max(count_sum, 1)}
+        epoch_logs = {"loss": loss_sum / weight_sum if weight_sum else math.nan}
         if classes:
-            epoch_logs["accuracy"] = acc_sum / max(count_sum, 1)
+            epoch_logs["accuracy"] = acc_sum / count_sum if count_sum else math.nan
+        if run.record_lr:
+            epoch_logs["lr"] = rate
         return epoch_logs
 
     def _evaluate_prepared(
         self, inputs: Inputs, targets: Targets, step: int
     ) -> dict[str, float]:
         model = self._model()
-        loss_sum = acc_sum = 0.0
+        loss_sum = acc_sum = weight_sum = 0.0
         count = 0
         for start in range(0, inputs.batch, step):
             part = slice(start, min(start + step, inputs.batch))
             t = inputs.time_of(part)
+            target_kwargs = targets.kwargs(part, t)
+            # With loss weights, a batch's mean loss counts by its weight sum
+            # (and a batch of zero weights has no loss at all).
+            weight = None
+            if "loss_weights" in target_kwargs:
+                weight = float(target_kwargs["loss_weights"].sum(dtype=np.float64))
+                if weight == 0:
+                    continue
             with self._lock.read():
                 loss, accuracy, n = model.evaluate(
-                    **inputs.kwargs(part, t), **targets.kwargs(part, t)
+                    **inputs.kwargs(part, t), **target_kwargs
                 )
-            loss_sum += float(loss) * n
+            loss_sum += float(loss) * (n if weight is None else weight)
+            weight_sum += n if weight is None else weight
             acc_sum += float(accuracy) * n
             count += int(n)
-        out = {"loss": loss_sum / count}
+        out = {"loss": loss_sum / weight_sum}
         if self.loss == "cross_entropy":
             out["accuracy"] = acc_sum / count
+        return out
+
+    def _validation_scores(self, inputs: Inputs, targets: Targets) -> dict[str, float]:
+        """fit's validation metrics in one pass with the streaming
+        accumulator: loss, and for cross-entropy models accuracy and the
+        macro precision, recall and F1."""
+        model = self._model()
+        classes = self.loss == "cross_entropy"
+        metrics = _seqrnn.Metrics(self.output_size if classes else 0)
+        try:
+            for start in range(0, inputs.batch, _PREDICT_BATCH):
+                part = slice(start, min(start + _PREDICT_BATCH, inputs.batch))
+                t = inputs.time_of(part)
+                with self._lock.read():
+                    metrics.update(
+                        model, **inputs.kwargs(part, t), **targets.kwargs(part, t)
+                    )
+            s = metrics.summary()
+        finally:
+            metrics.close()
+        out = {"loss": s["loss"]}
+        if classes:
+            out["accuracy"] = s["accuracy"]
+            out["precision"] = s["macro_precision"]
+            out["recall"] = s["macro_recall"]
+            out["f1"] = s["macro_f1"]
         return out
 
     def reset_optimizer(self) -> None:
@@ -1011,6 +1403,70 @@ class Model:
                 model.set_tensor(name, arr)
         return IncompatibleKeys(missing_keys=missing, unexpected_keys=unexpected)
 
+    def set_embeddings(self, matrix: Any) -> None:
+        """Replaces the token embedding with ``matrix``, a ``[vocab_size,
+        input_size]`` array (e.g. pretrained vectors; same as
+        ``load_state_dict({"embedding.weight": matrix}, strict=False)``).
+        Row ``i`` is the vector of token id ``i``.
+
+        To keep the embedding fixed while training, freeze it:
+        ``model.fit(..., freeze=("embedding.weight",))``.
+
+        >>> import numpy as np, seqrnn
+        >>> m = seqrnn.Model("gru", vocab_size=4, input_size=3, hidden_size=5, output_size=2)
+        >>> m.set_embeddings(np.arange(12).reshape(4, 3))
+        >>> m.state_dict()["embedding.weight"][2]
+        array([6., 7., 8.], dtype=float32)
+        """
+        if self.vocab_size is None:
+            fail(
+                UnsupportedError,
+                "set_embeddings: the model takes float features, not tokens; it has no embedding",
+            )
+        self.load_state_dict({"embedding.weight": matrix}, strict=False)
+
+    def load_word_vectors(self, path: PathLike, vocabulary: Any) -> int:
+        """Fills embedding rows from a pretrained word-vector text file and
+        returns how many rows were filled.
+
+        Args:
+            path: a GloVe text file (``word v1 ... vd`` per line) or word2vec
+                text (the same after a ``count dim`` first line); ``d`` must
+                be the model's ``input_size`` (the embedding width).
+            vocabulary: the word of each token id: a sequence of
+                ``vocab_size`` strings (row ``i`` gets ``vocabulary[i]``'s
+                vector), or a mapping word -> id (ids without a word are left
+                alone).
+
+        Rows whose word is not in the file keep their values; words match
+        exactly (case-sensitive); a word repeated in the file keeps its first
+        vector. Raises :class:`seqrnn.ShapeError` (vocabulary size, or a
+        vector's width, naming the word and line),
+        :class:`seqrnn.FormatError` (a value that is not a number, naming the
+        line), :class:`seqrnn.NonFiniteError`, :class:`seqrnn.FileError`;
+        on any error the model is unchanged. Freeze the loaded rows while
+        training with ``model.fit(..., freeze=("embedding.weight",))``.
+
+        >>> import os, tempfile, seqrnn
+        >>> path = os.path.join(tempfile.mkdtemp(), "vectors.txt")
+        >>> with open(path, "w") as f:
+        ...     _ = f.write("the 0.1 0.2 0.3\\ncat 1 2 3\\n")
+        >>> m = seqrnn.Model("lstm", vocab_size=3, input_size=3, hidden_size=4, output_size=2)
+        >>> m.load_word_vectors(path, ["<pad>", "the", "cat"])
+        2
+        >>> m.state_dict()["embedding.weight"][2]
+        array([1., 2., 3.], dtype=float32)
+        """
+        model = self._model()
+        if self.vocab_size is None:
+            fail(
+                UnsupportedError,
+                "load_word_vectors: the model takes float features, not tokens; it has no embedding",
+            )
+        words = _vocabulary_list(vocabulary, self.vocab_size)
+        with self._lock.write():
+            return int(_seqrnn.load_word_vectors(model, _path(path), words))
+
     def save(self, path: PathLike) -> None:
         """Saves configuration and weights to ``path`` as safetensors (readable by
         the ``safetensors`` package; the configuration is in the metadata).
@@ -1054,20 +1510,165 @@ _HOOKS = (
 )
 
 
-def _optimizer_key(
-    optimizer: Any, momentum: Any, beta1: Any, beta2: Any, epsilon: Any, clip_norm: Any
-) -> tuple[Any, ...]:
-    """The checked optimizer settings of fit (all but the learning rate)."""
-    return (
-        _choice(optimizer, _OPTIMIZERS, "optimizer", ("adam", "sgd")),
-        check_float(momentum, "momentum", maximum=1.0),
-        check_float(beta1, "beta1", maximum=1.0),
-        check_float(beta2, "beta2", maximum=1.0),
-        check_float(epsilon, "epsilon", minimum=0.0, inclusive=False),
-        0.0
+class _Run:
+    """The state of one fit call's batch loop: the trainer, where it is in the
+    data, checkpointing and non-finite handling."""
+
+    def __init__(
+        self,
+        *,
+        trainer: Any,
+        steps: int,
+        checkpoint: str | None,
+        every: int | None,
+        on_nonfinite: str,
+        position: int,
+    ) -> None:
+        self.trainer = trainer
+        self.steps = steps
+        self.checkpoint = checkpoint
+        self.every = every
+        self.on_nonfinite = on_nonfinite
+        self.position = position  # global index of the next batch
+        self.epoch = 0
+        self.batches = 0  # batches done in this epoch (for messages)
+        self.nonfinite = 0
+        self.stopped = False
+        self.save_due = False
+        # History gets the learning rate when it changes (schedule, warm-up).
+        self.record_lr = False
+        # The batch being stepped, and the trainer's update count before it:
+        # a Ctrl-C right after a step can tell whether the step was applied.
+        self.pending: int | None = None
+        self.updates_before = 0
+
+    def settle(self) -> None:
+        """After an interruption: counts the pending batch as done if its
+        update was applied."""
+        if self.pending is not None and self.trainer.step_count() > self.updates_before:
+            self.advance(self.pending)
+        self.pending = None
+
+    def advance(self, batch_index: int) -> None:
+        """Records that the batch batch_index of the current epoch is done."""
+        self.pending = None
+        self.batches = batch_index + 1
+        self.position = self.epoch * self.steps + batch_index + 1
+        if self.every is not None and self.position % self.every == 0:
+            self.save_due = True
+
+
+_SCHEDULES = {"constant": 0, "step": 1, "exponential": 2, "cosine": 3, "plateau": 4}
+_MAXIMIZED = ("accuracy", "acc", "precision", "recall", "f1")
+
+
+def _train_settings(
+    *,
+    optimizer: Any,
+    lr: float,
+    momentum: Any,
+    beta1: Any,
+    beta2: Any,
+    epsilon: Any,
+    clip_norm: Any,
+    nesterov: Any,
+    rmsprop_alpha: Any,
+    l2: Any,
+    weight_decay: Any,
+    clip_value: Any,
+    schedule: Any,
+    step_size: Any,
+    gamma: Any,
+    warmup_steps: Any,
+    total_steps: Any,
+    default_total: int,
+    min_lr: Any,
+    patience: Any,
+    monitor: Any,
+) -> dict[str, Any]:
+    """fit's checked optimizer and schedule settings, as Trainer() keyword
+    arguments (all but the learning rate and the seed)."""
+    optimizer_id = _choice(
+        optimizer, _OPTIMIZERS, "optimizer", ("adam", "adamw", "sgd", "rmsprop")
+    )
+    schedule_id = (
+        0
+        if schedule is None
+        else _choice(
+            schedule,
+            _SCHEDULES,
+            "schedule",
+            ("step", "exponential", "cosine", "plateau"),
+        )
+    )
+    mu = check_float(momentum, "momentum", maximum=1.0)
+    if not isinstance(nesterov, (bool, np.bool_)):
+        fail(
+            InvalidArgumentError, f"nesterov: expected True or False, got {nesterov!r}"
+        )
+    if nesterov and mu == 0:
+        fail(InvalidArgumentError, "nesterov: needs momentum > 0")
+    low = check_float(min_lr, "min_lr")
+    if low > lr:
+        fail(InvalidArgumentError, f"min_lr: expected a number <= lr ({lr}), got {low}")
+    if not isinstance(monitor, str):
+        fail(InvalidArgumentError, f"monitor: expected a str, got {monitor!r}")
+    warmup = check_int(warmup_steps, "warmup_steps", minimum=0)
+    total = (
+        max(default_total - warmup, 1)
+        if total_steps is None
+        else check_int(total_steps, "total_steps")
+    )
+    g = check_float(gamma, "gamma", minimum=0.0, inclusive=False)
+    if g > 1:
+        fail(InvalidArgumentError, f"gamma: expected a number in (0, 1], got {g}")
+    return {
+        "optimizer": optimizer_id,
+        "momentum": mu,
+        "beta1": check_float(beta1, "beta1", maximum=1.0),
+        "beta2": check_float(beta2, "beta2", maximum=1.0),
+        "epsilon": check_float(epsilon, "epsilon", minimum=0.0, inclusive=False),
+        "clip_norm": 0.0
         if clip_norm is None
         else check_float(clip_norm, "clip_norm", minimum=0.0, inclusive=False),
-    )
+        "nesterov": bool(nesterov),
+        "rmsprop_alpha": check_float(rmsprop_alpha, "rmsprop_alpha", maximum=1.0),
+        "l2_penalty": check_float(l2, "l2"),
+        "weight_decay": check_float(weight_decay, "weight_decay"),
+        "clip_value": 0.0
+        if clip_value is None
+        else check_float(clip_value, "clip_value", minimum=0.0, inclusive=False),
+        "schedule": schedule_id,
+        "step_size": check_int(step_size, "step_size"),
+        "gamma": g,
+        "warmup_steps": warmup,
+        "total_steps": total,
+        "min_learning_rate": low,
+        "patience": check_int(patience, "patience", minimum=0),
+        "plateau_maximize": any(
+            monitor.lower().removeprefix("val_").startswith(m) for m in _MAXIMIZED
+        ),
+    }
+
+
+def _frozen_names(freeze: Any, names: list[str]) -> set[str]:
+    """fit's freeze argument as a set of tensor names, all known."""
+    if isinstance(freeze, str):
+        freeze = (freeze,)
+    try:
+        wanted = list(freeze)
+    except TypeError:
+        fail(
+            InvalidArgumentError,
+            f"freeze: expected tensor names, got {freeze!r}",
+        )
+    unknown = [n for n in wanted if n not in names]
+    if unknown:
+        fail(
+            UnknownNameError,
+            f"freeze: no tensor named {unknown[0]!r}; the model's tensors are {names}",
+        )
+    return set(wanted)
 
 
 def _path(path: Any) -> str:
@@ -1080,6 +1681,45 @@ def _path(path: Any) -> str:
             f"path: expected a str or os.PathLike, got {type(path).__name__}",
         )
     return os.fsdecode(value)
+
+
+def _vocabulary_list(vocabulary: Any, size: int) -> list[str]:
+    """load_word_vectors' vocabulary as one str per token id ("" for ids
+    without a word)."""
+    if isinstance(vocabulary, Mapping):
+        words = [""] * size
+        for word, index in vocabulary.items():
+            if not isinstance(word, str):
+                fail(
+                    InvalidArgumentError,
+                    f"vocabulary: keys must be str, got {type(word).__name__}",
+                )
+            i = check_int(index, f"vocabulary[{word!r}]", minimum=0)
+            if i >= size:
+                fail(
+                    OutOfRangeError,
+                    f"vocabulary[{word!r}] = {i} is out of range: ids must be in [0, {size}) (vocab_size)",
+                )
+            words[i] = word
+        return words
+    if isinstance(vocabulary, (str, bytes)):
+        fail(
+            InvalidArgumentError,
+            "vocabulary: expected a list of words (one per token id) or a dict word -> id, got a string",
+        )
+    words = list(vocabulary)
+    for i, word in enumerate(words):
+        if not isinstance(word, str):
+            fail(
+                InvalidArgumentError,
+                f"vocabulary[{i}]: expected a str, got {type(word).__name__}",
+            )
+    if len(words) != size:
+        fail(
+            ShapeError,
+            f"vocabulary: {len(words)} words, but the model's vocab_size is {size}",
+        )
+    return words
 
 
 def _lengths_of(x: Any, lengths: Any, time: int) -> np.ndarray | None:

@@ -229,6 +229,7 @@ void ext_batch_release(ext_batch_buffers *bufs) {
   ext_buffer_release(&bufs->initial_c);
   ext_buffer_release(&bufs->target_classes);
   ext_buffer_release(&bufs->target_values);
+  ext_buffer_release(&bufs->loss_weights);
 }
 
 /* need for an element count: -1 (no check) when the sizes are not valid,
@@ -299,7 +300,10 @@ int ext_batch_get(const char *func, const seqrnn_model_params *p,
                      &bufs->target_classes) < 0 ||
       ext_buffer_get(args->target_values, "target_values", EXT_FLOAT32, 0,
                      need_of(sized, ext_mul(targets, O)), l_values,
-                     &bufs->target_values) < 0) {
+                     &bufs->target_values) < 0 ||
+      ext_buffer_get(args->loss_weights, "loss_weights", EXT_FLOAT32, 0,
+                     need_of(sized, targets), l_classes,
+                     &bufs->loss_weights) < 0) {
     ext_batch_release(bufs);
     return -1;
   }
@@ -312,5 +316,6 @@ int ext_batch_get(const char *func, const seqrnn_model_params *p,
   out->initial_c = ext_buffer_ptr(&bufs->initial_c);
   out->target_classes = ext_buffer_ptr(&bufs->target_classes);
   out->target_values = ext_buffer_ptr(&bufs->target_values);
+  out->loss_weights = ext_buffer_ptr(&bufs->loss_weights);
   return 0;
 }

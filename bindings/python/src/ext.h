@@ -66,6 +66,13 @@ typedef struct {
 extern PyTypeObject ext_ModelType;
 extern PyTypeObject ext_StateType;
 extern PyTypeObject ext_TrainerType;
+extern PyTypeObject ext_MetricsType;       /* metrics.c */
+extern PyTypeObject ext_EarlyStoppingType; /* early_stopping.c */
+
+/* load_word_vectors(model, path, vocabulary), a module function
+ * (early_stopping.c). */
+PyObject *ext_load_word_vectors(PyObject *module, PyObject *args);
+extern const char ext_load_word_vectors_doc[];
 
 /* The status a call reports when its object was closed while it waited for
  * the lock. */
@@ -156,13 +163,13 @@ const char *ext_name(PyObject *obj, const char *arg);
 typedef struct {
   PyObject *batch_size, *seq_len;
   PyObject *features, *tokens, *lengths, *initial_h, *initial_c;
-  PyObject *target_classes, *target_values;
+  PyObject *target_classes, *target_values, *loss_weights;
 } ext_batch_args;
 
 /* The buffers held for a batch. Zero-initialise before use. */
 typedef struct {
   ext_buffer features, tokens, lengths, initial_h, initial_c;
-  ext_buffer target_classes, target_values;
+  ext_buffer target_classes, target_values, loss_weights;
 } ext_batch_buffers;
 
 /* Converts args (of the method func) into *out for model params p, taking

@@ -73,14 +73,28 @@ static PyObject *model_wrap(PyTypeObject *type, seqrnn_model *handle) {
 }
 
 static PyObject *model_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
-  static char *kw[] = {"cell",        "input_size",  "vocab_size",
-                       "hidden_size", "num_layers",  "bidirectional",
-                       "output_size", "output_mode", "loss",
-                       "seed",        NULL};
-  PyObject *v[10] = {NULL};
-  if (!PyArg_ParseTupleAndKeywords(args, kwds, "|$OOOOOOOOOO:Model", kw, &v[0],
-                                   &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
-                                   &v[7], &v[8], &v[9]) ||
+  static char *kw[] = {"cell",
+                       "input_size",
+                       "vocab_size",
+                       "hidden_size",
+                       "num_layers",
+                       "bidirectional",
+                       "output_size",
+                       "output_mode",
+                       "loss",
+                       "seed",
+                       "dropout",
+                       "head_dropout",
+                       "recurrent_dropout",
+                       "zoneout",
+                       "init",
+                       "forget_bias_one",
+                       NULL};
+  PyObject *v[16] = {NULL};
+  if (!PyArg_ParseTupleAndKeywords(args, kwds, "|$OOOOOOOOOOOOOOOO:Model", kw,
+                                   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+                                   &v[6], &v[7], &v[8], &v[9], &v[10], &v[11],
+                                   &v[12], &v[13], &v[14], &v[15]) ||
       ext_require("Model", kw, v, 10) < 0)
     return NULL;
   seqrnn_model_params p = seqrnn_model_default_params();
@@ -97,6 +111,27 @@ static PyObject *model_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
       ext_to_uint64(v[9], "seed", &p.seed) < 0)
     return NULL;
   p.bidirectional = bidirectional;
+  /* Optional regularisation and initialisation settings (default 0). */
+  double rates[4] = {0, 0, 0, 0};
+  for (int i = 0; i < 4; i++) {
+    if (v[10 + i] == NULL)
+      continue;
+    rates[i] = PyFloat_AsDouble(v[10 + i]);
+    if (rates[i] == -1.0 && PyErr_Occurred())
+      return NULL;
+  }
+  p.dropout = (float)rates[0];
+  p.head_dropout = (float)rates[1];
+  p.recurrent_dropout = (float)rates[2];
+  p.zoneout = (float)rates[3];
+  if ((v[14] != NULL && ext_to_int32(v[14], "init", &p.init) < 0))
+    return NULL;
+  if (v[15] != NULL) {
+    int forget = PyObject_IsTrue(v[15]);
+    if (forget < 0)
+      return NULL;
+    p.forget_bias_one = forget;
+  }
 
   seqrnn_model *handle = NULL;
   seqrnn_status st;
@@ -169,17 +204,22 @@ PyDoc_STRVAR(model_params_doc,
              "The model's configuration (seqrnn_model_get_params) as a dict\n"
              "with the keys of Model(): cell, input_size, vocab_size,\n"
              "hidden_size, num_layers, bidirectional (bool), output_size,\n"
-             "output_mode, loss, seed.");
+             "output_mode, loss, seed, dropout, head_dropout,\n"
+             "recurrent_dropout, zoneout, init, forget_bias_one (bool).");
 
 PyObject *ext_model_params_dict(const seqrnn_model_params *p) {
   return Py_BuildValue(
-      "{s:i,s:L,s:L,s:L,s:L,s:N,s:L,s:i,s:i,s:K}", "cell", (int)p->cell,
-      "input_size", (long long)p->input_size, "vocab_size",
-      (long long)p->vocab_size, "hidden_size", (long long)p->hidden_size,
-      "num_layers", (long long)p->num_layers, "bidirectional",
-      PyBool_FromLong(p->bidirectional), "output_size",
+      "{s:i,s:L,s:L,s:L,s:L,s:N,s:L,s:i,s:i,s:K,s:d,s:d,s:d,s:d,s:i,s:N}",
+      "cell", (int)p->cell, "input_size", (long long)p->input_size,
+      "vocab_size", (long long)p->vocab_size, "hidden_size",
+      (long long)p->hidden_size, "num_layers", (long long)p->num_layers,
+      "bidirectional", PyBool_FromLong(p->bidirectional), "output_size",
       (long long)p->output_size, "output_mode", (int)p->output_mode, "loss",
-      (int)p->loss, "seed", (unsigned long long)p->seed);
+      (int)p->loss, "seed", (unsigned long long)p->seed, "dropout",
+      (double)p->dropout, "head_dropout", (double)p->head_dropout,
+      "recurrent_dropout", (double)p->recurrent_dropout, "zoneout",
+      (double)p->zoneout, "init", (int)p->init, "forget_bias_one",
+      PyBool_FromLong(p->forget_bias_one));
 }
 
 static PyObject *model_params(ModelObject *self, PyObject *unused) {
@@ -301,25 +341,28 @@ PyDoc_STRVAR(
     model_evaluate_doc,
     "evaluate($self, /, *, batch_size, seq_len, features=None, tokens=None,\n"
     "         lengths=None, initial_h=None, initial_c=None,\n"
-    "         target_classes=None, target_values=None)\n--\n\n"
+    "         target_classes=None, target_values=None,\n"
+    "         loss_weights=None)\n--\n\n"
     "Loss and accuracy on a batch without changing anything\n"
     "(seqrnn_model_evaluate), GIL released. Returns (loss, accuracy,\n"
     "count): the mean loss, the accuracy (NaN for MSE models) and the\n"
     "number of positions they are over. Inputs as in forward();\n"
     "target_classes int32 [batch_size][seq_len] (sequence output) or\n"
     "[batch_size] (last output) for cross-entropy models, target_values\n"
-    "float32 shaped like the outputs for MSE models.");
+    "float32 shaped like the outputs for MSE models; loss_weights float32\n"
+    "shaped like target_classes weighs each position's loss.");
 
 static PyObject *model_evaluate(ModelObject *self, PyObject *args,
                                 PyObject *kwds) {
   static char *kw[] = {
-      "batch_size", "seq_len",   "features",       "tokens",        "lengths",
-      "initial_h",  "initial_c", "target_classes", "target_values", NULL};
+      "batch_size",    "seq_len",      "features",  "tokens",
+      "lengths",       "initial_h",    "initial_c", "target_classes",
+      "target_values", "loss_weights", NULL};
   ext_batch_args a = {0};
   if (!PyArg_ParseTupleAndKeywords(
-          args, kwds, "|$OOOOOOOOO:evaluate", kw, &a.batch_size, &a.seq_len,
+          args, kwds, "|$OOOOOOOOOO:evaluate", kw, &a.batch_size, &a.seq_len,
           &a.features, &a.tokens, &a.lengths, &a.initial_h, &a.initial_c,
-          &a.target_classes, &a.target_values) ||
+          &a.target_classes, &a.target_values, &a.loss_weights) ||
       check_open(self) < 0)
     return NULL;
   ext_batch_buffers bufs;

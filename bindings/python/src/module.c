@@ -111,10 +111,21 @@ static PyObject *default_train_params(PyObject *module, PyObject *unused) {
   (void)module, (void)unused;
   seqrnn_train_params p = seqrnn_train_default_params();
   return Py_BuildValue(
-      "{s:i,s:d,s:d,s:d,s:d,s:d,s:d}", "optimizer", (int)p.optimizer,
-      "learning_rate", (double)p.learning_rate, "momentum", (double)p.momentum,
-      "beta1", (double)p.beta1, "beta2", (double)p.beta2, "epsilon",
-      (double)p.epsilon, "clip_norm", (double)p.clip_norm);
+      "{s:i,s:d,s:d,s:d,s:d,s:d,s:d,s:N,s:d,s:d,s:d,s:d,s:i,s:L,s:d,s:L,s:L,"
+      "s:d,s:L,s:N,s:N,s:K}",
+      "optimizer", (int)p.optimizer, "learning_rate", (double)p.learning_rate,
+      "momentum", (double)p.momentum, "beta1", (double)p.beta1, "beta2",
+      (double)p.beta2, "epsilon", (double)p.epsilon, "clip_norm",
+      (double)p.clip_norm, "nesterov", PyBool_FromLong(p.nesterov),
+      "rmsprop_alpha", (double)p.rmsprop_alpha, "l2_penalty",
+      (double)p.l2_penalty, "weight_decay", (double)p.weight_decay,
+      "clip_value", (double)p.clip_value, "schedule", (int)p.schedule,
+      "step_size", (long long)p.step_size, "gamma", (double)p.gamma,
+      "warmup_steps", (long long)p.warmup_steps, "total_steps",
+      (long long)p.total_steps, "min_learning_rate",
+      (double)p.min_learning_rate, "patience", (long long)p.patience,
+      "plateau_maximize", PyBool_FromLong(p.plateau_maximize), "stateful",
+      PyBool_FromLong(p.stateful), "seed", (unsigned long long)p.seed);
 }
 
 static PyMethodDef module_methods[] = {
@@ -129,6 +140,8 @@ static PyMethodDef module_methods[] = {
      default_model_params_doc},
     {"default_train_params", default_train_params, METH_NOARGS,
      default_train_params_doc},
+    {"load_word_vectors", ext_load_word_vectors, METH_VARARGS,
+     ext_load_word_vectors_doc},
     {NULL, NULL, 0, NULL}};
 
 PyDoc_STRVAR(
@@ -165,6 +178,16 @@ static const struct {
     {"LOSS_MSE", SEQRNN_LOSS_MSE},
     {"OPTIMIZER_SGD", SEQRNN_OPTIMIZER_SGD},
     {"OPTIMIZER_ADAM", SEQRNN_OPTIMIZER_ADAM},
+    {"OPTIMIZER_ADAMW", SEQRNN_OPTIMIZER_ADAMW},
+    {"OPTIMIZER_RMSPROP", SEQRNN_OPTIMIZER_RMSPROP},
+    {"SCHEDULE_CONSTANT", SEQRNN_SCHEDULE_CONSTANT},
+    {"SCHEDULE_STEP", SEQRNN_SCHEDULE_STEP},
+    {"SCHEDULE_EXPONENTIAL", SEQRNN_SCHEDULE_EXPONENTIAL},
+    {"SCHEDULE_COSINE", SEQRNN_SCHEDULE_COSINE},
+    {"SCHEDULE_PLATEAU", SEQRNN_SCHEDULE_PLATEAU},
+    {"INIT_PYTORCH", SEQRNN_INIT_PYTORCH},
+    {"INIT_XAVIER", SEQRNN_INIT_XAVIER},
+    {"INIT_ORTHOGONAL", SEQRNN_INIT_ORTHOGONAL},
     {"OK", SEQRNN_OK},
     {"E_INVALID_ARGUMENT", SEQRNN_E_INVALID_ARGUMENT},
     {"E_NULL_ARGUMENT", SEQRNN_E_NULL_ARGUMENT},
@@ -188,7 +211,9 @@ static int add_types(PyObject *module) {
     PyTypeObject *type;
   } types[] = {{"Model", &ext_ModelType},
                {"State", &ext_StateType},
-               {"Trainer", &ext_TrainerType}};
+               {"Trainer", &ext_TrainerType},
+               {"Metrics", &ext_MetricsType},
+               {"EarlyStopping", &ext_EarlyStoppingType}};
   for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
     if (PyType_Ready(types[i].type) < 0 ||
         ext_add_object(module, types[i].name, (PyObject *)types[i].type) < 0)

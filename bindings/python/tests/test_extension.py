@@ -365,6 +365,12 @@ def test_params_and_counts(model, token_model):
         output_mode=ext.OUTPUT_SEQUENCE,
         loss=ext.LOSS_CROSS_ENTROPY,
         seed=1,
+        dropout=0.0,
+        head_dropout=0.0,
+        recurrent_dropout=0.0,
+        zoneout=0.0,
+        init=0,
+        forget_bias_one=False,
     )
     assert model.output_count(B, T) == B * T * O
     assert model.state_count(B) == L * B * H
@@ -381,6 +387,21 @@ def test_params_and_counts(model, token_model):
         "beta2",
         "epsilon",
         "clip_norm",
+        "nesterov",
+        "rmsprop_alpha",
+        "l2_penalty",
+        "weight_decay",
+        "clip_value",
+        "schedule",
+        "step_size",
+        "gamma",
+        "warmup_steps",
+        "total_steps",
+        "min_learning_rate",
+        "patience",
+        "plateau_maximize",
+        "stateful",
+        "seed",
     }
 
 

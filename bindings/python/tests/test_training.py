@@ -91,7 +91,15 @@ def test_validation_metrics_match_evaluate():
     history = model.fit(
         x, y, epochs=2, batch_size=32, validation_data=(vx, vy), verbose=0
     )
-    assert sorted(history.history) == ["accuracy", "loss", "val_accuracy", "val_loss"]
+    assert sorted(history.history) == [
+        "accuracy",
+        "loss",
+        "val_accuracy",
+        "val_f1",
+        "val_loss",
+        "val_precision",
+        "val_recall",
+    ]
     final = model.evaluate(vx, vy)
     assert history.history["val_loss"][-1] == pytest.approx(final["loss"], rel=1e-9)
     assert history.history["val_accuracy"][-1] == pytest.approx(
