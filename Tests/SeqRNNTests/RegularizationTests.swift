@@ -252,8 +252,10 @@ struct RegularisationGradientTests {
       Batch(
         batchSize: b, seqLen: 2 * k, tokens: tokens, targetClasses: targets, lossWeights: weights))
     #expect(abs(Double(secondLoss) - expected.loss) < 1e-5)
+    #expect(trainer.finalStates?.hidden == trainer.carry.hidden)
+    #expect(throws: SeqRNNError.self) { try trainer.resetStates([true]) }
     // A reset starts the marked sequence from zeros again.
-    trainer.carry.reset([true, false], config: config)
+    try trainer.resetStates([true, false])
     let h = config.hiddenSize
     #expect(trainer.carry.hidden[0..<h].allSatisfy { $0 == 0 })
     #expect(trainer.carry.hidden[h..<(2 * h)].contains { $0 != 0 })

@@ -35,3 +35,23 @@ package final class StateCarry: @unchecked Sendable {
     }
   }
 }
+
+extension Trainer {
+  /// The final hidden (and LSTM cell) states of the latest step's batch,
+  /// `[layers*directions][batch][hidden]`; with stateful training, where the
+  /// next step starts. Nil before the first step.
+  public var finalStates: (hidden: [Float], cell: [Float]?)? {
+    guard carry.batchSize > 0 else { return nil }
+    return (carry.hidden, carry.cell.isEmpty ? nil : carry.cell)
+  }
+
+  /// Stateful training: zeroes the carried states of the sequences marked
+  /// true (a document boundary), or of all sequences when `sequences` is nil.
+  public func resetStates(_ sequences: [Bool]? = nil) throws(SeqRNNError) {
+    if let sequences, sequences.count != carry.batchSize {
+      throw .shapeMismatch(
+        "\(sequences.count) flags, but the carried states are for batch size \(carry.batchSize)")
+    }
+    carry.reset(sequences, config: model.configuration)
+  }
+}
