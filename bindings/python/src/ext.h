@@ -85,6 +85,10 @@ int ext_status(int status, const char *what);
 /* A seqrnn_model_params as the dict Model.params() returns. */
 PyObject *ext_model_params_dict(const seqrnn_model_params *p);
 
+/* A new Model object around handle, which it takes over (freed on failure).
+ * Returns NULL with an exception set on failure. */
+PyObject *ext_model_wrap(seqrnn_model *handle);
+
 /* Model lock, called with the GIL released. */
 void ext_model_lock_shared(ModelObject *m);
 void ext_model_lock_exclusive(ModelObject *m);

@@ -72,6 +72,10 @@ static PyObject *model_wrap(PyTypeObject *type, seqrnn_model *handle) {
   return (PyObject *)self;
 }
 
+PyObject *ext_model_wrap(seqrnn_model *handle) {
+  return model_wrap(&ext_ModelType, handle);
+}
+
 static PyObject *model_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
   static char *kw[] = {"cell",
                        "input_size",

@@ -533,40 +533,6 @@ static PyObject *trainer_save_checkpoint(TrainerObject *self, PyObject *args) {
   Py_RETURN_NONE;
 }
 
-/* A Model object around a new handle (taken over). Mirrors model.c's
- * model_wrap, which is private to that file. */
-static PyObject *wrap_model(seqrnn_model *handle) {
-  ModelObject *self = (ModelObject *)ext_ModelType.tp_alloc(&ext_ModelType, 0);
-  if (self == NULL) {
-    seqrnn_model_free(handle);
-    return NULL;
-  }
-  pthread_rwlockattr_t attr;
-  int rc = pthread_rwlockattr_init(&attr);
-  if (rc == 0) {
-#ifdef __GLIBC__
-    pthread_rwlockattr_setkind_np(&attr,
-                                  PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-#endif
-    rc = pthread_rwlock_init(&self->lock, &attr);
-    pthread_rwlockattr_destroy(&attr);
-  }
-  if (rc != 0) {
-    seqrnn_model_free(handle);
-    Py_DECREF(self);
-    return PyErr_NoMemory();
-  }
-  self->lock_ready = 1;
-  self->model = handle;
-  seqrnn_status st = seqrnn_model_get_params(handle, &self->params);
-  if (st != SEQRNN_OK) {
-    ext_raise_status(st);
-    Py_DECREF(self);
-    return NULL;
-  }
-  return (PyObject *)self;
-}
-
 PyDoc_STRVAR(
     trainer_load_checkpoint_doc,
     "load_checkpoint(path, /)\n--\n\n"
@@ -591,7 +557,7 @@ static PyObject *trainer_load_checkpoint(PyObject *unused, PyObject *arg) {
   Py_END_ALLOW_THREADS Py_DECREF(path);
   if (st != SEQRNN_OK)
     return ext_raise_status(st);
-  PyObject *model = wrap_model(model_handle);
+  PyObject *model = ext_model_wrap(model_handle);
   if (model == NULL) {
     seqrnn_trainer_free(trainer_handle);
     return NULL;
