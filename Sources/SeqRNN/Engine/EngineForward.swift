@@ -202,12 +202,6 @@ package struct Engine<T: EngineScalar> {
       parameters + layout.headWeight, width, 1, tape.logits, o)
   }
 
-  /// Row of the head for sequence `i` at step `s` (nil for padding).
-  package func headRow(sequence i: Int, step s: Int, input: EngineInput) -> Int? {
-    if config.outputMode == .last { return i }
-    return s < input.lengths[i] ? s * input.batchSize + i : nil
-  }
-
   /// Writes the outputs batch-major (`[B][T][O]` or `[B][O]`), zeros past lengths.
   package func copyOutputs<U: BinaryFloatingPoint>(
     _ input: EngineInput, tape: Tape<T>, to out: UnsafeMutablePointer<U>

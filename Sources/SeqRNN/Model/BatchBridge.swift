@@ -59,12 +59,3 @@ private func expectCount<E>(_ array: [E]?, _ expected: Int, _ name: String) thro
     throw .shapeMismatch("\(name) has \(array.count) elements, expected \(expected)")
   }
 }
-
-private func withOptionalPointer<E, R>(
-  _ array: [E]?, _ body: (UnsafePointer<E>?) throws(SeqRNNError) -> R
-) throws(SeqRNNError) -> R {
-  guard let array else { return try body(nil) }
-  return try array.withUnsafeBufferPointer { (buffer) throws(SeqRNNError) in
-    try body(buffer.baseAddress)
-  }
-}

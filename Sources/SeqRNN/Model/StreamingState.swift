@@ -117,19 +117,12 @@ public final class StreamingState: @unchecked Sendable {
     }
     var outputs = [Float](repeating: 0, count: batchSize * config.outputSize)
     try outputs.withUnsafeMutableBufferPointer { (out) throws(SeqRNNError) in
-      try withOptional(features) { (f) throws(SeqRNNError) in
-        try withOptional(tokens) { (t) throws(SeqRNNError) in
+      try withOptionalPointer(features) { (f) throws(SeqRNNError) in
+        try withOptionalPointer(tokens) { (t) throws(SeqRNNError) in
           try step(features: f, tokens: t, outputs: out.baseAddress!)
         }
       }
     }
     return outputs
   }
-}
-
-private func withOptional<E>(
-  _ array: [E]?, _ body: (UnsafePointer<E>?) throws(SeqRNNError) -> Void
-) throws(SeqRNNError) {
-  guard let array else { return try body(nil) }
-  try array.withUnsafeBufferPointer { (b) throws(SeqRNNError) in try body(b.baseAddress) }
 }

@@ -71,21 +71,28 @@ package final class Arena<Element>: @unchecked Sendable {
     used = 0
   }
 
-  /// A slice of `count` elements, zeroed when `zeroed` is true (otherwise
-  /// its contents are undefined and must be written first). Slices are
-  /// rounded up to 16 elements so each starts 64-byte aligned for Float.
-  package func take(_ count: Int, zeroed: Bool = false) -> UnsafeMutablePointer<Element> {
+  /// A slice of `count` elements whose contents are undefined (every
+  /// user writes before reading). Slices are rounded up to 16 elements so
+  /// each starts 64-byte aligned for Float.
+  package func take(_ count: Int) -> UnsafeMutablePointer<Element> {
     let rounded = (count + 15) & ~15
     precondition(used + rounded <= storage!.count, "Arena too small: planning bug")
     let slice = storage!.pointer + used
     used += rounded
-    if zeroed {
-      UnsafeMutableRawPointer(slice).initializeMemory(
-        as: UInt8.self, repeating: 0, count: count * MemoryLayout<Element>.stride)
-    }
     return slice
   }
 
   /// Elements a slice of `count` occupies, for planning `reset(capacity:)`.
   package static func footprint(_ count: Int) -> Int { (count + 15) & ~15 }
+}
+
+/// Calls `body` with a pointer to `array`'s elements, or nil when there is
+/// no array: optional caller buffers handed to pointer-based engine code.
+package func withOptionalPointer<E, R>(
+  _ array: [E]?, _ body: (UnsafePointer<E>?) throws(SeqRNNError) -> R
+) throws(SeqRNNError) -> R {
+  guard let array else { return try body(nil) }
+  return try array.withUnsafeBufferPointer { (buffer) throws(SeqRNNError) in
+    try body(buffer.baseAddress)
+  }
 }

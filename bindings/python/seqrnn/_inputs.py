@@ -314,37 +314,58 @@ def prepare_inputs(
     # ignored by the library, so it is zeroed rather than rejected.
     mask = valid_mask(lens, batch, time)
     if tokens:
-        bad = (data < 0) | (data >= vocab_size)
+        data = _checked_ids(
+            data, mask, vocab_size, name, "token id", "ids", "vocab_size"
+        )
+    else:
+        data = _checked_finite(data, mask, name, "inputs")
+    return Inputs(data=data, lengths=lens, tokens=tokens)
+
+
+def _checked_ids(
+    data: np.ndarray,
+    mask: np.ndarray | None,
+    limit: int,
+    name: str,
+    noun: str,
+    plural: str,
+    limit_name: str,
+) -> np.ndarray:
+    """int32 ids, each valid one in [0, limit); padding (outside mask) may
+    hold anything and is zeroed, since the library ignores it."""
+    bad = (data < 0) | (data >= limit)
+    if mask is not None:
+        bad &= mask
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        fail(
+            OutOfRangeError,
+            f"{name}: {noun} {int(data[where])} at {list(where)} is out of range: "
+            f"{plural} must be in [0, {limit}) ({limit_name})",
+        )
+    if mask is not None and data.size and (data.min() < 0 or data.max() >= limit):
+        data = np.where(mask, data, 0)
+    return np.ascontiguousarray(data, dtype=np.int32)
+
+
+def _checked_finite(
+    data: np.ndarray, mask: np.ndarray | None, name: str, what: str
+) -> np.ndarray:
+    """float32 values, finite at every valid step; non-finite padding (outside
+    mask) is zeroed, since the library ignores it."""
+    finite = np.isfinite(data)
+    if not finite.all():
+        bad = ~finite
         if mask is not None:
-            bad &= mask
+            bad &= mask[:, :, None]
         if bad.any():
             where = tuple(int(i) for i in np.argwhere(bad)[0])
             fail(
-                OutOfRangeError,
-                f"{name}: token id {int(data[where])} at {list(where)} is out of range: ids must be in [0, {vocab_size}) (vocab_size)",
+                NonFiniteError,
+                f"{name}: non-finite value {float(data[where])} at {list(where)}; {what} must be finite",
             )
-        if (
-            mask is not None
-            and data.size
-            and (data.min() < 0 or data.max() >= vocab_size)
-        ):
-            data = np.where(mask, data, 0)
-        data = np.ascontiguousarray(data, dtype=np.int32)
-    else:
-        finite = np.isfinite(data)
-        if not finite.all():
-            bad = ~finite
-            if mask is not None:
-                bad &= mask[:, :, None]
-            if bad.any():
-                where = tuple(int(i) for i in np.argwhere(bad)[0])
-                fail(
-                    NonFiniteError,
-                    f"{name}: non-finite value {float(data[where])} at {list(where)}; inputs must be finite",
-                )
-            data = np.where(finite, data, np.float32(0))
-        data = np.ascontiguousarray(data, dtype=np.float32)
-    return Inputs(data=data, lengths=lens, tokens=tokens)
+        data = np.where(finite, data, np.float32(0))
+    return np.ascontiguousarray(data, dtype=np.float32)
 
 
 @dataclass
@@ -487,36 +508,11 @@ def prepare_targets(
 
     mask = valid_mask(inputs.lengths, batch, time) if sequence else None
     if classes:
-        bad = (data < 0) | (data >= output_size)
-        if mask is not None:
-            bad &= mask
-        if bad.any():
-            where = tuple(int(i) for i in np.argwhere(bad)[0])
-            fail(
-                OutOfRangeError,
-                f"{name}: class id {int(data[where])} at {list(where)} is out of range: classes must be in [0, {output_size}) (output_size)",
-            )
-        if (
-            mask is not None
-            and data.size
-            and (data.min() < 0 or data.max() >= output_size)
-        ):
-            data = np.where(mask, data, 0)
-        data = np.ascontiguousarray(data, dtype=np.int32)
+        data = _checked_ids(
+            data, mask, output_size, name, "class id", "classes", "output_size"
+        )
     else:
-        finite = np.isfinite(data)
-        if not finite.all():
-            bad = ~finite
-            if mask is not None:
-                bad &= mask[:, :, None]
-            if bad.any():
-                where = tuple(int(i) for i in np.argwhere(bad)[0])
-                fail(
-                    NonFiniteError,
-                    f"{name}: non-finite value {float(data[where])} at {list(where)}; targets must be finite",
-                )
-            data = np.where(finite, data, np.float32(0))
-        data = np.ascontiguousarray(data, dtype=np.float32)
+        data = _checked_finite(data, mask, name, "targets")
     return Targets(data=data, classes=classes, sequence=sequence)
 
 
