@@ -328,6 +328,73 @@ seqrnn_status seqrnn_model_evaluate(const seqrnn_model *model,
                                     seqrnn_evaluation *out_evaluation);
 
 /* ---------------------------------------------------------------------------
+ * A look inside: per-step states and gates of one layer
+ *
+ * seqrnn_model_record runs a forward pass and copies out, for one recurrent
+ * layer (both directions of a bidirectional one), what it computed at every
+ * step, batch-major (H = hidden_size, D = directions, G = gate_count):
+ *   hidden [batch][seq_len][D*H]   the layer's outputs h_t (forward
+ *                                  direction's units first, as PyTorch's
+ *                                  `output`); for the top layer these are
+ *                                  what the head reads
+ *   cell   [batch][seq_len][D*H]   LSTM cell states c_t
+ *   gates  [batch][seq_len][D][G][H]  gate activations after their
+ *                                  nonlinearity, in PyTorch's order:
+ *                                  LSTM i, f, g, o (sigmoid, sigmoid, tanh,
+ *                                  sigmoid); GRU r, z, n (sigmoid, sigmoid,
+ *                                  tanh). RNN cells have no gates (G = 0):
+ *                                  their hidden state is their activation.
+ * Steps past a sequence's length are written as zeros in every buffer. For
+ * the backward direction, step t holds the state after processing step t
+ * (it runs from each sequence's last valid step down to 0), so hidden at
+ * step 0 of the backward half equals that direction's final_h.
+ * ------------------------------------------------------------------------- */
+
+/** Element counts of the buffers of seqrnn_model_record for one batch. */
+typedef struct seqrnn_record_sizes {
+  int64_t hidden;     /**< batch * seq_len * directions * hidden_size */
+  int64_t cell;       /**< the same for LSTM models; 0 for other cells */
+  int64_t gates;      /**< hidden * gate_count (0 for RNN cells) */
+  int64_t gate_count; /**< 4 (LSTM i, f, g, o), 3 (GRU r, z, n), 0 (RNN) */
+} seqrnn_record_sizes;
+
+/** Element counts seqrnn_model_record needs for a batch of these sizes
+ *  (the same for every layer).
+ *  out_sizes: out.
+ *  Returns SEQRNN_OK, SEQRNN_E_NULL_ARGUMENT, SEQRNN_E_INVALID_ARGUMENT
+ *  (batch_size or seq_len <= 0). Thread-safe. */
+seqrnn_status seqrnn_model_record_sizes(const seqrnn_model *model,
+                                        int64_t batch_size, int64_t seq_len,
+                                        seqrnn_record_sizes *out_sizes);
+
+/** Runs the model over a batch and records layer `layer`'s hidden states,
+ *  cell states and gate activations at every step (layouts above).
+ *  batch: in, as for seqrnn_model_forward (inputs, lengths, optional
+ *  initial states; targets ignored).
+ *  layer: in [0, num_layers); 0 is the layer next to the inputs.
+ *  hidden, cell, gates: out, each optional (NULL skips it), with its
+ *  capacity in elements. cell must be NULL unless the model is an LSTM, and
+ *  gates NULL for RNN cells (SEQRNN_E_UNSUPPORTED otherwise). With all
+ *  three NULL the call only checks its arguments and runs the model.
+ *  out_needed: out, optional: the element counts of this batch (as
+ *  seqrnn_model_record_sizes), also written when the call fails with
+ *  SEQRNN_E_BUFFER_TOO_SMALL; the error message names the short buffer.
+ *  With zoneout, states are inference's (zoneout's expectation) and gates
+ *  the cell's own. Costs one forward pass that keeps every layer's
+ *  activations (as a training step's forward does).
+ *  Returns SEQRNN_OK, SEQRNN_E_NULL_ARGUMENT, SEQRNN_E_INVALID_ARGUMENT,
+ *  SEQRNN_E_OUT_OF_RANGE (layer, lengths, token ids), SEQRNN_E_NON_FINITE,
+ *  SEQRNN_E_BUFFER_TOO_SMALL, SEQRNN_E_UNSUPPORTED, SEQRNN_E_OUT_OF_MEMORY.
+ *  Nothing is written on failure except out_needed. May run concurrently
+ *  with other forward/evaluate/record calls on the model. */
+seqrnn_status seqrnn_model_record(const seqrnn_model *model,
+                                  const seqrnn_batch *batch, int64_t layer,
+                                  float *hidden, int64_t hidden_capacity,
+                                  float *cell, int64_t cell_capacity,
+                                  float *gates, int64_t gates_capacity,
+                                  seqrnn_record_sizes *out_needed);
+
+/* ---------------------------------------------------------------------------
  * Named tensors (PyTorch names and layouts)
  *
  * embedding.weight [vocab][input]           (token models only)
@@ -443,6 +510,111 @@ seqrnn_status seqrnn_state_get(const seqrnn_state *state, float *h, float *c,
  *  SEQRNN_E_NON_FINITE, SEQRNN_E_UNSUPPORTED (c for a non-LSTM). */
 seqrnn_status seqrnn_state_set(seqrnn_state *state, const float *h,
                                const float *c, int64_t count);
+
+/* ---------------------------------------------------------------------------
+ * Text generation (sampling) and surprisal scoring
+ *
+ * A token language model here is a unidirectional cross-entropy token model
+ * whose output_size equals its vocab_size, so each output can be fed back as
+ * the next input.
+ * ------------------------------------------------------------------------- */
+
+/** How the next token is drawn from a row of logits. The steps, in order:
+ *  divide the logits by temperature; keep the top_k largest (top-k); keep
+ *  the smallest set of most likely tokens whose probability (renormalised
+ *  over what top-k kept) reaches top_p (nucleus sampling, Holtzman et al.
+ *  2020, as Hugging Face's TopPLogitsWarper: in descending order a token is
+ *  kept while the mass before it is < top_p, so at least one is kept);
+ *  draw from the renormalised softmax of what is left. Ties between equal
+ *  logits always go to the lower token id (in the order, in top-k and in
+ *  greedy choices), so results are deterministic. Start from
+ *  seqrnn_sample_default_params(). */
+typedef struct seqrnn_sample_params {
+  float temperature; /**< finite, >= 0; 0 means greedy; default 1 */
+  int64_t top_k;     /**< >= 0; keep the k most likely tokens; 0 (or k >=
+                          vocabulary) = off; default 0 */
+  float top_p;       /**< in (0, 1]; 1 = off; default 1 */
+  int32_t greedy;    /**< 1: always the most likely token (the arg-max,
+                          lowest id on ties); temperature, top_k and top_p
+                          are then unused but must still be valid; 0 or 1;
+                          default 0 */
+  uint64_t seed;     /**< seqrnn_model_generate: sequence b draws from its own
+                          generator seeded with seed + b (wrapping); unused
+                          by seqrnn_sample_logits; default 0 */
+} seqrnn_sample_params;
+
+/** The default sampling parameters: plain sampling from softmax(logits),
+ *  temperature 1, no top-k, no top-p, seed 0. Thread-safe. */
+seqrnn_sample_params seqrnn_sample_default_params(void);
+
+/** A random generator's state (xoshiro256**), owned and stored by the
+ *  caller; seqrnn_sample_logits advances it. Copying it copies the
+ *  sequence of draws. */
+typedef struct seqrnn_rng {
+  uint64_t state[4]; /**< opaque; make it with seqrnn_rng_init */
+} seqrnn_rng;
+
+/** A generator whose draws depend only on seed (seeded by SplitMix64, the
+ *  same generator seqrnn_model_generate uses). Thread-safe. */
+seqrnn_rng seqrnn_rng_init(uint64_t seed);
+
+/** Draws one token from each of rows rows of logits, [rows][count]
+ *  float32 (for example the outputs of seqrnn_state_step), with params
+ *  (NULL = defaults; params->seed is not used) and the caller's generator
+ *  rng, which advances by one draw per row (none when greedy). Writes
+ *  out_tokens[rows]. Lets C programs that step a seqrnn_state themselves
+ *  sample exactly as seqrnn_model_generate does.
+ *  Returns SEQRNN_OK, SEQRNN_E_NULL_ARGUMENT, SEQRNN_E_INVALID_ARGUMENT
+ *  (rows or count < 1, a temperature that is NaN, infinite or < 0, top_k <
+ *  0, top_p outside (0, 1], greedy not 0 or 1), SEQRNN_E_NON_FINITE (a
+ *  logit is NaN or infinite). On failure rng and out_tokens are unchanged.
+ *  Thread-safe for distinct rng and out_tokens. */
+seqrnn_status seqrnn_sample_logits(const float *logits, int64_t rows,
+                                   int64_t count,
+                                   const seqrnn_sample_params *params,
+                                   seqrnn_rng *rng, int32_t *out_tokens);
+
+/** Continues batch_size token sequences by n sampled tokens each, all
+ *  sequences together (one forward pass over the primes, then one streaming
+ *  step of the whole batch per new token).
+ *  model: a token language model (see above; SEQUENCE or LAST output).
+ *  primes: in, [batch_size][max_prime_len] int32 ids; sequence b's prime is
+ *  its first prime_lengths[b] ids (each length in [1, max_prime_len]; the
+ *  rest is ignored). params: in, NULL = defaults. Sequence b samples with
+ *  its own generator, seqrnn_rng_init(params->seed + b), so its tokens do
+ *  not depend on the other sequences: row b equals a one-sequence call with
+ *  seed + b (up to float rounding of the logits in batches of other sizes).
+ *  out_tokens: out, [batch_size][n], capacity elements (n = 0 writes
+ *  nothing). Returns SEQRNN_OK, SEQRNN_E_NULL_ARGUMENT,
+ *  SEQRNN_E_INVALID_ARGUMENT (sizes < 1 or n < 0, bad params, a feature or
+ *  MSE model, output_size != vocab_size), SEQRNN_E_UNSUPPORTED
+ *  (bidirectional), SEQRNN_E_OUT_OF_RANGE (a length or id out of range),
+ *  SEQRNN_E_BUFFER_TOO_SMALL, SEQRNN_E_NON_FINITE (logits),
+ *  SEQRNN_E_OUT_OF_MEMORY. May run concurrently with other forward calls
+ *  on the model. */
+seqrnn_status seqrnn_model_generate(const seqrnn_model *model,
+                                    const int32_t *primes,
+                                    const int64_t *prime_lengths,
+                                    int64_t batch_size, int64_t max_prime_len,
+                                    int64_t n,
+                                    const seqrnn_sample_params *params,
+                                    int32_t *out_tokens, int64_t capacity);
+
+/** Per-step surprisal: the negative log-likelihood in nats,
+ *  -log softmax(outputs)[target], of each target class at each step, for a
+ *  cross-entropy model with SEQUENCE output (for a language model the
+ *  targets are the inputs shifted by one). batch: in, inputs, optional
+ *  lengths and initial states, and target_classes [batch][seq_len]
+ *  (loss_weights are ignored). out: out, [batch][seq_len] float32, capacity
+ *  elements; steps past a sequence's length are written as 0 (like the
+ *  outputs of seqrnn_model_forward), so a row's sum is the sequence's total
+ *  surprisal. The mean of the valid entries is seqrnn_model_evaluate's loss.
+ *  Returns the statuses of seqrnn_model_evaluate, SEQRNN_E_UNSUPPORTED (an
+ *  MSE or LAST model) and SEQRNN_E_BUFFER_TOO_SMALL. May run concurrently
+ *  with other forward calls on the model. */
+seqrnn_status seqrnn_model_surprisal(const seqrnn_model *model,
+                                     const seqrnn_batch *batch, float *out,
+                                     int64_t capacity);
 
 /* ---------------------------------------------------------------------------
  * Training
@@ -766,6 +938,231 @@ seqrnn_status seqrnn_set_num_threads(int32_t threads);
 /** The number of threads set by seqrnn_set_num_threads (or the default).
  *  Thread-safe. */
 int32_t seqrnn_get_num_threads(void);
+
+/* ---------------------------------------------------------------------------
+ * Encoder-decoder (seq2seq)
+ *
+ * An encoder stack reads the source tokens; a decoder stack of the same
+ * cell, depth and width starts from the encoder's final states (h, and c for
+ * LSTM, layer by layer) and reads BOS y_1 ... y_n to predict y_1 ... y_n EOS.
+ * Optional Luong global attention (dot or general) over the encoder's top
+ * outputs, masked by the source lengths: h~_t = tanh(W_c [c_t; h_t]), logits
+ * from h~_t. No input feeding (h~_t is not fed back to the decoder).
+ * Targets are given WITHOUT BOS/EOS; decoded tokens come back without EOS.
+ *
+ * Tensors: encoder.embedding.weight [Vs][E], encoder.weight_ih_l{k},
+ * encoder.weight_hh_l{k}, encoder.bias_ih_l{k}, encoder.bias_hh_l{k}, the
+ * same under decoder.* (decoder.embedding.weight [Vt][E]),
+ * attention.linear_in.weight [H][H] (general: score = (W_in h_t) . hbar_s),
+ * attention.linear_out.weight [H][2H] (W_c, with attention), output.weight
+ * [Vt][H], output.bias [Vt].
+ *
+ * Scheduled sampling is the parallel (two-pass) variant of Duckworth et al.
+ * 2019: a teacher-forced pass predicts every position, then each decoder
+ * input y_t (t >= 1) is kept with probability eps (the teacher-forcing
+ * ratio at this step, from the schedule) and otherwise replaced by that
+ * pass's prediction for it; the loss and gradients come from a second pass
+ * on the mixed inputs, against the gold targets.
+ *
+ * A seqrnn_seq2seq holds the weights, the optimizer state and the
+ * scheduled-sampling clock; one thread at a time for every call on it.
+ * ------------------------------------------------------------------------- */
+
+/** Attention over the encoder outputs (Luong et al. 2015, global). */
+typedef enum seqrnn_attention {
+  SEQRNN_ATTENTION_NONE = 0,   /**< logits from the decoder's top state */
+  SEQRNN_ATTENTION_DOT = 1,    /**< score = h_t . hbar_s */
+  SEQRNN_ATTENTION_GENERAL = 2 /**< score = (W_in h_t) . hbar_s */
+} seqrnn_attention;
+
+/** Teacher-forcing ratio schedules over training steps i (Bengio et al.
+ *  2015); eps is clamped to [0, 1]. */
+typedef enum seqrnn_sampling_schedule {
+  SEQRNN_SAMPLING_NONE = 0,           /**< pure teacher forcing, eps = 1 */
+  SEQRNN_SAMPLING_CONSTANT = 1,       /**< eps = start */
+  SEQRNN_SAMPLING_LINEAR = 2,         /**< max(end, start - decay * i) */
+  SEQRNN_SAMPLING_EXPONENTIAL = 3,    /**< max(end, start * decay^i),
+                                           decay in (0, 1] */
+  SEQRNN_SAMPLING_INVERSE_SIGMOID = 4 /**< end + (start - end) * k /
+                                           (k + exp(i / k)), k = decay >= 1 */
+} seqrnn_sampling_schedule;
+
+/** An encoder-decoder model with its trainer. */
+typedef struct seqrnn_seq2seq seqrnn_seq2seq;
+
+/** Configuration and training settings of a seq2seq model. Start from
+ *  seqrnn_seq2seq_default_params(). */
+typedef struct seqrnn_seq2seq_params {
+  int32_t cell;              /**< seqrnn_cell of both stacks; default LSTM */
+  int64_t source_vocab_size; /**< > 0; default 0 (must be set) */
+  int64_t target_vocab_size; /**< >= 2, includes BOS and EOS; default 0
+                                  (must be set) */
+  int64_t embedding_size;    /**< both embeddings; 0 = hidden_size; default 0 */
+  int64_t hidden_size;       /**< default 64 */
+  int64_t num_layers;        /**< layers of each stack; default 1 */
+  int32_t attention;         /**< seqrnn_attention; default NONE */
+  int32_t bos_id; /**< target id the decoder starts from; default 1 */
+  int32_t eos_id; /**< target id ending a sequence; default 2 */
+  int32_t init;   /**< seqrnn_init of the recurrent layers */
+  uint64_t seed;  /**< weight initialisation seed; default 0 */
+  seqrnn_train_params train;   /**< optimizer, clipping, learning-rate schedule;
+                                    train.seed seeds scheduled sampling;
+                                    stateful must be 0 */
+  int32_t sampling_schedule;   /**< seqrnn_sampling_schedule; default NONE */
+  float sampling_start;        /**< eps at step 0, in [0, 1]; default 1 */
+  float sampling_end;          /**< floor of eps, in [0, start]; default 0 */
+  float sampling_decay;        /**< see seqrnn_sampling_schedule; default 0 */
+  int32_t sampling_from_model; /**< 1: feed back a sample from the softmax
+                                    instead of the arg-max; default 0 */
+} seqrnn_seq2seq_params;
+
+/** The default seq2seq parameters (see the field comments). */
+seqrnn_seq2seq_params seqrnn_seq2seq_default_params(void);
+
+/** Creates a model with fresh weights and trainer state.
+ *  Returns SEQRNN_OK, SEQRNN_E_NULL_ARGUMENT (params or out_model),
+ *  SEQRNN_E_INVALID_ARGUMENT, SEQRNN_E_UNSUPPORTED (train.stateful),
+ *  SEQRNN_E_OUT_OF_MEMORY. */
+seqrnn_status seqrnn_seq2seq_create(const seqrnn_seq2seq_params *params,
+                                    seqrnn_seq2seq **out_model);
+
+/** Frees a model. NULL is a no-op. */
+void seqrnn_seq2seq_free(seqrnn_seq2seq *model);
+
+/** The model's parameters (after load: the saved configuration and the
+ *  training settings given to load). */
+seqrnn_status seqrnn_seq2seq_get_params(const seqrnn_seq2seq *model,
+                                        seqrnn_seq2seq_params *out_params);
+
+/** A batch of source and target sequences, batch-major. */
+typedef struct seqrnn_seq2seq_batch {
+  int64_t batch_size;            /**< > 0 */
+  int64_t source_len;            /**< steps of source, > 0 */
+  const int32_t *source;         /**< [batch][source_len] ids in [0, Vs) */
+  const int64_t *source_lengths; /**< [batch] in [1, source_len]; NULL = full */
+  int64_t target_len;            /**< steps of target, >= 0 */
+  const int32_t *target; /**< [batch][target_len] ids in [0, Vt), without
+                              BOS/EOS; may be NULL when target_len is 0 */
+  const int64_t *target_lengths; /**< [batch] in [0, target_len]; NULL = full */
+} seqrnn_seq2seq_batch;
+
+/** One training step: forward (with scheduled sampling per the schedule),
+ *  backward through decoder, attention and encoder, clipping, update.
+ *  out_loss: optional, the mean per-token cross-entropy (EOS included)
+ *  before the update. A non-finite loss or gradient refuses the step
+ *  (SEQRNN_E_NON_FINITE) and leaves the model unchanged. Returns SEQRNN_OK,
+ *  SEQRNN_E_NULL_ARGUMENT, SEQRNN_E_INVALID_ARGUMENT, SEQRNN_E_OUT_OF_RANGE,
+ *  SEQRNN_E_NON_FINITE, SEQRNN_E_OUT_OF_MEMORY. */
+seqrnn_status seqrnn_seq2seq_train_step(seqrnn_seq2seq *model,
+                                        const seqrnn_seq2seq_batch *batch,
+                                        float *out_loss);
+
+/** Teacher-forced loss and gradients without an update (no scheduled
+ *  sampling); read them with seqrnn_seq2seq_get_gradient. */
+seqrnn_status seqrnn_seq2seq_compute_gradients(
+    seqrnn_seq2seq *model, const seqrnn_seq2seq_batch *batch, float *out_loss);
+
+/** Copies the gradient of the tensor called name from the latest step or
+ *  compute_gradients call. Returns SEQRNN_OK, SEQRNN_E_NULL_ARGUMENT,
+ *  SEQRNN_E_UNKNOWN_NAME, SEQRNN_E_BUFFER_TOO_SMALL. */
+seqrnn_status seqrnn_seq2seq_get_gradient(const seqrnn_seq2seq *model,
+                                          const char *name, float *out,
+                                          int64_t capacity);
+
+/** Teacher-forced mean per-token loss (EOS included), token accuracy and
+ *  token count. Statuses as seqrnn_seq2seq_train_step. */
+seqrnn_status seqrnn_seq2seq_evaluate(seqrnn_seq2seq *model,
+                                      const seqrnn_seq2seq_batch *batch,
+                                      seqrnn_evaluation *out_evaluation);
+
+/** Teacher-forced logits, [batch][target_len + 1][target_vocab_size], and
+ *  optionally (attention may be NULL) the attention weights
+ *  [batch][target_len + 1][source_len] (zeros without attention); zeros past
+ *  each sequence's target length + 1. Capacities in elements; too small:
+ *  SEQRNN_E_BUFFER_TOO_SMALL. */
+seqrnn_status seqrnn_seq2seq_logits(seqrnn_seq2seq *model,
+                                    const seqrnn_seq2seq_batch *batch,
+                                    float *logits, int64_t logits_capacity,
+                                    float *attention,
+                                    int64_t attention_capacity);
+
+/** Greedy decoding of batch_size sources (the batch's target fields are
+ *  ignored): from BOS, the most probable token (first on ties) until EOS
+ *  or max_length tokens. out_tokens: [batch][max_length] (capacity
+ *  elements), EOS excluded, rest filled with eos_id; out_lengths: [batch];
+ *  out_scores: optional [batch], the sequences' log-probabilities (EOS
+ *  included when emitted). Returns SEQRNN_OK, SEQRNN_E_NULL_ARGUMENT,
+ *  SEQRNN_E_INVALID_ARGUMENT, SEQRNN_E_OUT_OF_RANGE,
+ *  SEQRNN_E_BUFFER_TOO_SMALL, SEQRNN_E_OUT_OF_MEMORY. */
+seqrnn_status seqrnn_seq2seq_decode_greedy(
+    seqrnn_seq2seq *model, const seqrnn_seq2seq_batch *batch,
+    int64_t max_length, int32_t *out_tokens, int64_t capacity,
+    int64_t *out_lengths, float *out_scores);
+
+/** Beam search with beam_width in [1, 256] hypotheses per source; outputs
+ *  as seqrnn_seq2seq_decode_greedy. The result maximises
+ *  score / length^length_penalty (length counts EOS; 0 = raw
+ *  log-probability). Width 1 gives exactly the greedy result. */
+seqrnn_status seqrnn_seq2seq_decode_beam(seqrnn_seq2seq *model,
+                                         const seqrnn_seq2seq_batch *batch,
+                                         int64_t max_length, int64_t beam_width,
+                                         float length_penalty,
+                                         int32_t *out_tokens, int64_t capacity,
+                                         int64_t *out_lengths,
+                                         float *out_scores);
+
+/** Training steps taken so far. */
+seqrnn_status seqrnn_seq2seq_step_count(const seqrnn_seq2seq *model,
+                                        int64_t *out_steps);
+
+/** The teacher-forcing ratio the schedule gives after step training steps
+ *  (step < 0: the model's current step count). */
+seqrnn_status seqrnn_seq2seq_teacher_forcing_ratio(const seqrnn_seq2seq *model,
+                                                   int64_t step,
+                                                   double *out_ratio);
+
+/** Changes the base learning rate (finite, > 0). */
+seqrnn_status seqrnn_seq2seq_set_learning_rate(seqrnn_seq2seq *model,
+                                               float learning_rate);
+
+/** Number of named tensors. */
+seqrnn_status seqrnn_seq2seq_tensor_count(const seqrnn_seq2seq *model,
+                                          int64_t *out_count);
+
+/** Name and shape of tensor index in [0, count) (state_dict order); the
+ *  name stays valid while the model lives. */
+seqrnn_status seqrnn_seq2seq_tensor_info(const seqrnn_seq2seq *model,
+                                         int64_t index,
+                                         seqrnn_tensor_info *out_info);
+
+/** Copies the tensor called name. Returns SEQRNN_OK,
+ *  SEQRNN_E_NULL_ARGUMENT, SEQRNN_E_UNKNOWN_NAME,
+ *  SEQRNN_E_BUFFER_TOO_SMALL. */
+seqrnn_status seqrnn_seq2seq_get_tensor(const seqrnn_seq2seq *model,
+                                        const char *name, float *out,
+                                        int64_t capacity);
+
+/** Replaces the tensor called name (count must equal its element count,
+ *  values finite). Returns SEQRNN_OK, SEQRNN_E_NULL_ARGUMENT,
+ *  SEQRNN_E_UNKNOWN_NAME, SEQRNN_E_SHAPE_MISMATCH, SEQRNN_E_NON_FINITE. */
+seqrnn_status seqrnn_seq2seq_set_tensor(seqrnn_seq2seq *model, const char *name,
+                                        const float *data, int64_t count);
+
+/** Saves weights and configuration as safetensors (metadata format
+ *  "seqrnn-seq2seq"), atomically. Returns SEQRNN_OK,
+ *  SEQRNN_E_NULL_ARGUMENT, SEQRNN_E_INVALID_ARGUMENT, SEQRNN_E_IO. */
+seqrnn_status seqrnn_seq2seq_save(const seqrnn_seq2seq *model,
+                                  const char *path);
+
+/** Loads a model saved by seqrnn_seq2seq_save. params: optional, only its
+ *  training and sampling fields are used (NULL: defaults); the
+ *  architecture comes from the file. Returns SEQRNN_OK,
+ *  SEQRNN_E_NULL_ARGUMENT, SEQRNN_E_INVALID_ARGUMENT, SEQRNN_E_IO,
+ *  SEQRNN_E_BAD_FORMAT, SEQRNN_E_UNSUPPORTED_VERSION, SEQRNN_E_NON_FINITE,
+ *  SEQRNN_E_OUT_OF_MEMORY. */
+seqrnn_status seqrnn_seq2seq_load(const char *path,
+                                  const seqrnn_seq2seq_params *params,
+                                  seqrnn_seq2seq **out_model);
 
 #ifdef __cplusplus
 }

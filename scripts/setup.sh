@@ -48,6 +48,10 @@ fi
 
 # Python packages used by the tests (import name -> pip name).
 declare -A py_modules=([numpy]=numpy [pytest]=pytest [safetensors]=safetensors [ruff]=ruff)
+# matplotlib: seqrnn.plots (an optional dependency of the package), so CI tests it.
+py_modules[matplotlib]=matplotlib
+# statsmodels: the sunspots data of examples/python/forecast.py (CI runs its --quick mode).
+py_modules[statsmodels]=statsmodels
 py_missing=()
 for mod in "${!py_modules[@]}"; do
   python3 -c "import $mod" >/dev/null 2>&1 || py_missing+=("${py_modules[$mod]}")

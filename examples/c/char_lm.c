@@ -4,13 +4,15 @@
  * Reads a text file, builds the vocabulary of the bytes it contains, trains
  * a 2-layer LSTM to predict the next character on random windows of the
  * text (printing step, loss and characters per second), reports the loss on
- * held-out text, and then prints text sampled one character at a time with
- * a streaming state and a temperature.
+ * held-out text, and then prints text sampled with seqrnn_model_generate
+ * (temperature, top-k and top-p), primed with the start of a held-out line
+ * or with --prime.
  *
  * Build (after installing seqrnn):
  *   cc -std=c99 -O2 char_lm.c $(pkg-config --cflags --libs seqrnn) -lm
  * Run:
- *   ./char_lm [options] [FILE]        (FILE defaults to DEFAULT_CORPUS)
+ *   ./char_lm [options] [FILE]        (FILE defaults to DEFAULT_CORPUS;
+ *                                     --data FILE says the same)
  * Options:
  *   --steps N        training steps (default 300)
  *   --seconds X      stop training after X seconds even if steps remain
@@ -20,8 +22,14 @@
  *   --seq-len N      characters per training window (default 64)
  *   --batch N        windows per step (default 32)
  *   --lr X           Adam learning rate (default 0.003)
- *   --temperature X  sampling temperature; lower is more conservative
- *                    (default 0.7)
+ *   --temperature X  sampling temperature; lower is more conservative,
+ *                    0 is greedy (default 0.7)
+ *   --top-k N        sample among the N most likely characters (default 0:
+ *                    all)
+ *   --top-p X        sample among the most likely characters that make up
+ *                    probability X (nucleus sampling; default 1: all)
+ *   --prime TEXT     text to continue (default: the start of a held-out
+ *                    line); characters not in the corpus are skipped
  *   --sample N       characters to sample after training (default 400)
  *   --seed N         seed of weights, windows and sampling (default 1)
  *   --save PATH      save the trained model (safetensors) to PATH
@@ -44,8 +52,9 @@
 typedef struct options {
   const char *path;
   const char *save_path;
-  long steps, hidden, layers, seq_len, batch, sample;
-  double lr, temperature, seconds;
+  const char *prime;
+  long steps, hidden, layers, seq_len, batch, sample, top_k;
+  double lr, temperature, seconds, top_p;
   unsigned long long seed;
 } options;
 
@@ -106,6 +115,9 @@ static unsigned char *read_text(const char *path, long *out_size) {
 static int parse_options(int argc, char **argv, options *o) {
   o->path = DEFAULT_CORPUS;
   o->save_path = NULL;
+  o->prime = NULL;
+  o->top_k = 0;
+  o->top_p = 1.0;
   o->steps = 300;
   o->hidden = 128;
   o->layers = 2;
@@ -132,9 +144,13 @@ static int parse_options(int argc, char **argv, options *o) {
       target = &o->batch;
     else if (strcmp(a, "--sample") == 0)
       target = &o->sample;
+    else if (strcmp(a, "--top-k") == 0)
+      target = &o->top_k;
     if (target != NULL || strcmp(a, "--lr") == 0 ||
         strcmp(a, "--temperature") == 0 || strcmp(a, "--seed") == 0 ||
-        strcmp(a, "--seconds") == 0 || strcmp(a, "--save") == 0) {
+        strcmp(a, "--seconds") == 0 || strcmp(a, "--save") == 0 ||
+        strcmp(a, "--top-p") == 0 || strcmp(a, "--prime") == 0 ||
+        strcmp(a, "--data") == 0) {
       if (v == NULL) {
         fprintf(stderr, "char_lm: %s needs a value\n", a);
         return 0;
@@ -150,6 +166,12 @@ static int parse_options(int argc, char **argv, options *o) {
         o->seconds = strtod(v, NULL);
       else if (strcmp(a, "--seed") == 0)
         o->seed = strtoull(v, NULL, 10);
+      else if (strcmp(a, "--top-p") == 0)
+        o->top_p = strtod(v, NULL);
+      else if (strcmp(a, "--prime") == 0)
+        o->prime = v;
+      else if (strcmp(a, "--data") == 0)
+        o->path = v;
       else
         o->save_path = v;
     } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -162,7 +184,9 @@ static int parse_options(int argc, char **argv, options *o) {
     }
   }
   if (o->steps < 0 || o->hidden <= 0 || o->layers <= 0 || o->seq_len <= 1 ||
-      o->batch <= 0 || o->sample < 0 || !(o->lr > 0) || !(o->temperature > 0)) {
+      o->batch <= 0 || o->sample < 0 || !(o->lr > 0) ||
+      !(o->temperature >= 0) || o->top_k < 0 ||
+      !(o->top_p > 0 && o->top_p <= 1)) {
     fprintf(stderr, "char_lm: invalid option value\n");
     return 0;
   }
@@ -184,24 +208,6 @@ static void fill_windows(const int32_t *ids, long lo, long hi, long batch,
   }
 }
 
-/* Draws a class from softmax(logits / temperature). */
-static int sample_from(const float *logits, int n, double temperature,
-                       double *probs) {
-  double max = logits[0], sum = 0;
-  for (int i = 1; i < n; i++)
-    if (logits[i] > max)
-      max = logits[i];
-  for (int i = 0; i < n; i++)
-    sum += probs[i] = exp((logits[i] - max) / temperature);
-  double r = rng_uniform() * sum;
-  for (int i = 0; i < n; i++) {
-    r -= probs[i];
-    if (r < 0)
-      return i;
-  }
-  return n - 1;
-}
-
 int main(int argc, char **argv) {
   options opt;
   int parsed = parse_options(argc, argv, &opt);
@@ -210,8 +216,9 @@ int main(int argc, char **argv) {
             "usage: char_lm [--steps N] [--seconds X] [--hidden N] "
             "[--layers N] [--seq-len N]\n"
             "               [--batch N] [--lr X] [--temperature X] "
-            "[--sample N] [--seed N]\n"
-            "               [--save PATH] [FILE]\n"
+            "[--top-k N] [--top-p X]\n"
+            "               [--sample N] [--prime TEXT] [--seed N] "
+            "[--save PATH] [[--data] FILE]\n"
             "FILE defaults to " DEFAULT_CORPUS "\n");
     return parsed < 0 ? 0 : 2;
   }
@@ -325,32 +332,49 @@ int main(int argc, char **argv) {
     printf("saved the model to %s\n", opt.save_path);
   }
 
-  /* 5. Sampling: a streaming state advances one character per call; its
-   *    logits give the distribution of the next character. */
+  /* 5. Sampling: seqrnn_model_generate runs the prime through the model,
+   *    then draws each next character (temperature, top-k, top-p) and feeds
+   *    it back. The prime is --prime, or the start of a random held-out
+   *    line. */
   if (opt.sample > 0) {
-    seqrnn_state *state = NULL;
-    check(seqrnn_state_create(model, 1, &state), "seqrnn_state_create");
-    float *logits = malloc(sizeof(float) * (size_t)vocab);
-    double *probs = malloc(sizeof(double) * (size_t)vocab);
-    if (logits == NULL || probs == NULL)
+    long prime_capacity = opt.prime != NULL ? (long)strlen(opt.prime) : 40;
+    int32_t *prime = malloc(sizeof(int32_t) * (size_t)(prime_capacity + 1));
+    int32_t *sampled = malloc(sizeof(int32_t) * (size_t)opt.sample);
+    if (prime == NULL || sampled == NULL)
       return 1;
-    /* Prime the state with the start of a random held-out line. */
-    long at = split + (long)(rng_uniform() * (double)(size - split - 1));
-    while (at > 0 && text[at - 1] != '\n')
-      at--;
-    int32_t current = ids[at];
-    printf("\n--- sample (temperature %.2f) ---\n%c", opt.temperature,
-           char_of[current]);
-    for (long i = 1; i < opt.sample; i++) {
-      check(seqrnn_state_step(state, NULL, &current, logits, vocab),
-            "seqrnn_state_step");
-      current = sample_from(logits, vocab, opt.temperature, probs);
-      putchar(char_of[current]);
+    int64_t prime_len = 0;
+    if (opt.prime != NULL) {
+      for (const char *c = opt.prime; *c != '\0'; c++)
+        if (id_of[(unsigned char)*c] >= 0)
+          prime[prime_len++] = id_of[(unsigned char)*c];
+    } else {
+      long at = split + (long)(rng_uniform() * (double)(size - split - 1));
+      while (at > 0 && text[at - 1] != '\n')
+        at--;
+      while (prime_len < prime_capacity && at + prime_len < size &&
+             text[at + prime_len] != '\n')
+        prime[prime_len] = ids[at + prime_len], prime_len++;
     }
+    if (prime_len == 0) /* an empty line or prime: start from a newline */
+      prime[prime_len++] =
+          id_of['\n'] >= 0 ? id_of['\n'] : ids[split]; /* any character */
+    seqrnn_sample_params sp = seqrnn_sample_default_params();
+    sp.temperature = (float)opt.temperature;
+    sp.top_k = opt.top_k;
+    sp.top_p = (float)opt.top_p;
+    sp.seed = opt.seed;
+    check(seqrnn_model_generate(model, prime, &prime_len, 1, prime_len,
+                                opt.sample, &sp, sampled, opt.sample),
+          "seqrnn_model_generate");
+    printf("\n--- sample (temperature %.2f, top-k %ld, top-p %.2f) ---\n",
+           opt.temperature, opt.top_k, opt.top_p);
+    for (int64_t i = 0; i < prime_len; i++)
+      putchar(char_of[prime[i]]);
+    for (long i = 0; i < opt.sample; i++)
+      putchar(char_of[sampled[i]]);
     printf("\n--- end of sample ---\n");
-    free(logits);
-    free(probs);
-    seqrnn_state_free(state);
+    free(prime);
+    free(sampled);
   }
 
   seqrnn_trainer_free(trainer);

@@ -92,11 +92,17 @@ extension Engine {
     }
   }
 
-  private func backwardDirection(
+  /// One layer direction's BPTT. `carryIn` (nil: zeros) seeds the carried
+  /// dL/dh, dL/dc with the gradients of this direction's final states
+  /// `[B][H]`; `carryOut` receives the carries left after the loop: the
+  /// gradients of its initial states (the seq2seq encoder-decoder uses both).
+  func backwardDirection(
     layer: Int, direction: Int, input: EngineInput, tape: Tape<T>, scratch: BackwardScratch<T>,
     outputGradient: UnsafeMutablePointer<T>, layerInput: UnsafePointer<T>, inputWidth: Int,
     inputGradient: UnsafeMutablePointer<T>?, accumulate: Bool, gradients: UnsafeMutablePointer<T>,
-    masks: Regularizer?
+    masks: Regularizer?,
+    carryIn: (h: UnsafePointer<T>?, c: UnsafePointer<T>?) = (nil, nil),
+    carryOut: (h: UnsafeMutablePointer<T>?, c: UnsafeMutablePointer<T>?) = (nil, nil)
   ) {
     let (b, t, h) = (input.batchSize, input.seqLen, config.hiddenSize)
     let gh = config.cell.gateCount * h
@@ -112,8 +118,16 @@ extension Engine {
     let dc = scratch.cellCarry!
     let result = scratch.recurrentResult!
     let direct = scratch.directPath!
-    dh.update(repeating: 0, count: b * h)
-    dc.update(repeating: 0, count: b * h)
+    if let seed = carryIn.h {
+      dh.update(from: seed, count: b * h)
+    } else {
+      dh.update(repeating: 0, count: b * h)
+    }
+    if let seed = carryIn.c {
+      dc.update(from: seed, count: b * h)
+    } else {
+      dc.update(repeating: 0, count: b * h)
+    }
     let kernels = CellKernels<T>(
       cell: config.cell, hidden: h, batch: b, outputStride: config.directions * h,
       outputOffset: direction * h)
@@ -182,6 +196,9 @@ extension Engine {
         }
       }
     }
+
+    carryOut.h?.update(from: dh, count: b * h)
+    if config.cell == .lstm { carryOut.c?.update(from: dc, count: b * h) }
 
     // Weight gradients over all steps at once. Padded steps have zero gate
     // gradients, so they add nothing.

@@ -101,9 +101,13 @@ package struct Engine<T: EngineScalar> {
     let cells = config.cell == .lstm ? tape.cells[layer][direction] : nil
     let start = direction == 0 ? 0 : t
     let stateIndex = layer * config.directions + direction
-    loadInitialState(input.initialH, index: stateIndex, batch: b, into: states + start * b * h)
+    loadInitialState(
+      input.initialH, input.doubleInitialH, index: stateIndex, batch: b,
+      into: states + start * b * h)
     if let cells {
-      loadInitialState(input.initialC, index: stateIndex, batch: b, into: cells + start * b * h)
+      loadInitialState(
+        input.initialC, input.doubleInitialC, index: stateIndex, batch: b,
+        into: cells + start * b * h)
     }
     let kernels = CellKernels<T>(
       cell: config.cell, hidden: h, batch: b, outputStride: config.directions * h,
@@ -165,9 +169,15 @@ package struct Engine<T: EngineScalar> {
   }
 
   private func loadInitialState(
-    _ source: UnsafePointer<Float>?, index: Int, batch: Int, into slot: UnsafeMutablePointer<T>
+    _ source: UnsafePointer<Float>?, _ precise: UnsafePointer<Double>? = nil, index: Int,
+    batch: Int, into slot: UnsafeMutablePointer<T>
   ) {
     let count = batch * config.hiddenSize
+    if let precise {
+      let from = precise + index * count
+      for i in 0..<count { slot[i] = T(from[i]) }
+      return
+    }
     guard let source else {
       slot.update(repeating: 0, count: count)
       return

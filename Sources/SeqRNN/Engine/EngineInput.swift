@@ -20,6 +20,11 @@ package struct EngineInput {
   package var initialH: UnsafePointer<Float>?
   /// Initial LSTM cell state `[L*D][B][H]`.
   package var initialC: UnsafePointer<Float>?
+  /// Double initial states, used instead of `initialH`/`initialC` when set
+  /// (the float64 seq2seq gradient probe hands the encoder's final states
+  /// to the decoder at full precision). Not validated: internal callers only.
+  package var doubleInitialH: UnsafePointer<Double>?
+  package var doubleInitialC: UnsafePointer<Double>?
   /// Class targets `[B][T]` or `[B]`.
   package var targetClasses: UnsafePointer<Int32>?
   /// Value targets `[B][T][O]` or `[B][O]`.

@@ -22,6 +22,10 @@ The compute runs in ``libseqrnn`` (Swift, BLAS) through the thin C extension
 from __future__ import annotations
 
 from . import _seqrnn
+from . import forecast as forecast  # seqrnn.forecast: scaling, windows, baselines
+from . import inspect_states as inspect_states  # Model.record's Recording
+from . import plots as plots  # seqrnn.plots: heatmaps, text activations, curves
+from . import text as text  # seqrnn.text: tokenizer, vocabulary, length buckets
 from .callbacks import Callback, EarlyStopping, History, LambdaCallback
 from .errors import (
     BufferTooSmallError,
@@ -39,6 +43,7 @@ from .errors import (
 )
 from .metrics import Metrics
 from .model import IncompatibleKeys, Model, load
+from .seq2seq import Seq2Seq
 from .stream import Stream
 
 __version__: str = _seqrnn.version_string()
@@ -83,6 +88,7 @@ __all__ = [
     "NonFiniteError",
     "OutOfMemoryError",
     "OutOfRangeError",
+    "Seq2Seq",
     "ShapeError",
     "Stream",
     "UnknownNameError",

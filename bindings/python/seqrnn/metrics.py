@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
     from .model import Model
 
-__all__ = ["Metrics"]
+__all__ = ["Metrics", "roc_auc"]
 
 _BATCH = 256
 
@@ -229,3 +229,59 @@ class Metrics:
             if isinstance(r[k], float) and r[k] == r[k]
         )
         return f"Metrics(num_classes={self.num_classes}, count={r['count']}{', ' + shown if shown else ''})"
+
+
+# -- ranking ----------------------------------------------------------------------
+
+
+def roc_auc(scores: Any, labels: Any) -> float:
+    """Area under the ROC curve of ``scores`` for binary ``labels`` (1 or
+    True = positive): the probability that a random positive scores higher
+    than a random negative, ties counting one half (the Mann-Whitney U
+    statistic over the number of pairs, as
+    ``sklearn.metrics.roc_auc_score``). 1 is a perfect ranking, 0.5 chance.
+    Raises :class:`seqrnn.InvalidArgumentError` unless both classes occur,
+    the labels are 0/1 and the scores are finite, and
+    :class:`seqrnn.ShapeError` when the lengths differ.
+
+    >>> from seqrnn.metrics import roc_auc
+    >>> roc_auc([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1])
+    0.75
+    >>> roc_auc([1, 1, 2], [0, 1, 1])    # one tie: (0.5 + 1) / 2
+    0.75
+    """
+    s = np.asarray(scores, dtype=np.float64).reshape(-1)
+    raw = np.asarray(labels)
+    if raw.dtype.kind not in "biuf":
+        fail(
+            InvalidArgumentError, f"labels: expected 0/1 values, got dtype {raw.dtype}"
+        )
+    y = raw.reshape(-1)
+    if s.shape != y.shape:
+        fail(
+            ShapeError,
+            f"scores and labels differ in length: {s.size} and {y.size}",
+        )
+    if not np.isin(y, (0, 1)).all():
+        fail(InvalidArgumentError, "labels: expected only 0 and 1 (or booleans)")
+    if not np.isfinite(s).all():
+        fail(InvalidArgumentError, "scores: expected finite numbers")
+    positive = y == 1
+    n_pos = int(positive.sum())
+    n_neg = y.size - n_pos
+    if n_pos == 0 or n_neg == 0:
+        fail(
+            InvalidArgumentError,
+            f"roc_auc needs both classes; got {n_pos} positive and {n_neg} negative labels",
+        )
+    # Mid-ranks (ties share the mean of their ranks): U = rank sum of the
+    # positives minus its minimum n_pos * (n_pos + 1) / 2.
+    order = np.argsort(s, kind="mergesort")
+    sorted_scores = s[order]
+    starts = np.flatnonzero(np.r_[True, sorted_scores[1:] != sorted_scores[:-1]])
+    ends = np.r_[starts[1:], s.size]
+    ranks = np.empty(s.size, dtype=np.float64)
+    # A tie group at sorted positions start..end-1 has ranks start+1..end.
+    ranks[order] = np.repeat((starts + ends + 1) / 2.0, ends - starts)
+    u = ranks[positive].sum() - n_pos * (n_pos + 1) / 2.0
+    return float(u / (n_pos * n_neg))

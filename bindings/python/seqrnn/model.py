@@ -20,12 +20,13 @@ import dataclasses
 import math
 import os
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, Union
 
 import numpy as np
 
 from . import _seqrnn
+from . import generation as _generation
 from ._inputs import (
     Inputs,
     Targets,
@@ -50,6 +51,8 @@ from .errors import (
     UnsupportedError,
     fail,
 )
+from .inspect_states import Recording
+from .inspect_states import record as record_states
 from .stream import Stream
 from .streams import fit_stream
 
@@ -572,6 +575,51 @@ class Model:
                 p[np.arange(logits.shape[1])[None, :] >= inputs_lengths[:, None]] = 0
         return p
 
+    def record(
+        self,
+        x: Any,
+        lengths: Any = None,
+        layer: int = -1,
+        *,
+        batch_size: int = _PREDICT_BATCH,
+        initial_state: State | None = None,
+    ) -> Recording:
+        """A look inside: the hidden states, LSTM cell states and gate
+        activations of recurrent layer ``layer`` at every step of ``x``.
+
+        Args:
+            x, lengths, batch_size, initial_state: as for :meth:`predict`.
+            layer: which recurrent layer, ``0`` (next to the inputs) to
+                ``num_layers - 1``; negative counts from the top (``-1``,
+                the default, is the layer the head reads).
+
+        Returns:
+            a :class:`seqrnn.inspect_states.Recording`: ``hidden`` ``[batch,
+            time, directions * hidden_size]``, ``cell`` (LSTM, same shape, else
+            None) and ``gates``, a dict of the activated gates by name, each
+            shaped like ``hidden`` (LSTM ``input``, ``forget``, ``cell``,
+            ``output``; GRU ``reset``, ``update``, ``new``; none for RNN
+            cells). Steps past a sequence's length are zeros. Draw them with
+            :mod:`seqrnn.plots`.
+
+        Raises :class:`seqrnn.OutOfRangeError` for a layer outside
+        ``[-num_layers, num_layers)`` and :meth:`predict`'s errors.
+
+        >>> import seqrnn
+        >>> m = seqrnn.Model("gru", input_size=2, hidden_size=3, output_size=1, loss="mse")
+        >>> r = m.record([[[0.5, -1.0], [1.0, 0.0]]])
+        >>> r.hidden.shape, list(r.gates), r.cell is None
+        ((1, 2, 3), ['reset', 'update', 'new'], True)
+        """
+        return record_states(
+            self,
+            x,
+            lengths,
+            layer=layer,
+            batch_size=batch_size,
+            initial_state=initial_state,
+        )
+
     def evaluate(
         self,
         x: Any,
@@ -622,81 +670,65 @@ class Model:
         return Stream(self, batch_size)
 
     def generate(
-        self, prime: Any, n: int, temperature: float = 1.0, seed: int | None = None
-    ) -> list[int]:
+        self,
+        prime: Any,
+        n: int,
+        temperature: float = 1.0,
+        seed: int | None = None,
+        *,
+        top_k: int = 0,
+        top_p: float = 1.0,
+        greedy: bool = False,
+    ) -> list[int] | list[list[int]]:
         """Samples ``n`` token ids that follow ``prime`` (a token model whose
         ``output_size`` equals its ``vocab_size``, e.g. a character model).
 
         The prime (a non-empty list or 1-D array of ids) is run through the
-        model, then each new id is drawn from ``softmax(logits /
-        temperature)`` and fed back. ``temperature=0`` is greedy (always the
-        most likely id). ``seed`` makes the sampling repeatable. Returns the
-        ``n`` new ids (without the prime).
+        model, then each new id is drawn and fed back: from ``softmax(logits /
+        temperature)``, restricted to the ``top_k`` most likely ids (0: all)
+        and to the smallest set of most likely ids whose probability reaches
+        ``top_p`` (1: all); ``greedy=True`` or ``temperature=0`` always takes
+        the most likely id (see :mod:`seqrnn.generation`). ``seed`` makes the
+        sampling repeatable. Returns the ``n`` new ids (without the prime).
+
+        A list of primes (or a 2-D array) runs them all together and returns
+        one list per prime; prime ``b`` samples with seed ``seed + b``, so it
+        gets what it gets alone with that seed.
 
         >>> import seqrnn
         >>> m = seqrnn.Model("gru", vocab_size=8, hidden_size=16, output_size=8, seed=3)
         >>> a = m.generate([1, 2, 3], 5, seed=42)
         >>> len(a), a == m.generate([1, 2, 3], 5, seed=42)
         (5, True)
+        >>> batch = m.generate([[1, 2, 3], [4]], 5, seed=42, top_k=3)
+        >>> len(batch), batch[1] == m.generate([4], 5, seed=43, top_k=3)
+        (2, True)
         """
-        model = self._model()
-        vocab = self.vocab_size
-        if vocab is None:
-            fail(
-                InvalidArgumentError,
-                "generate: needs a token model (created with vocab_size)",
-            )
-        if self.output_size != vocab:
-            fail(
-                InvalidArgumentError,
-                f"generate: the model's output_size ({self.output_size}) must equal its vocab_size ({vocab}) "
-                "so that each output can be fed back as the next token",
-            )
-        if self.loss != "cross_entropy":
-            fail(
-                InvalidArgumentError,
-                "generate: needs a cross-entropy model (its outputs are logits over tokens)",
-            )
-        if self.bidirectional:
-            fail(
-                UnsupportedError,
-                "generate: a bidirectional model cannot generate step by step",
-            )
-        count = check_int(n, "n", minimum=0)
-        temp = check_float(temperature, "temperature", minimum=0.0)
-        if isinstance(prime, (str, bytes)):
-            fail(
-                InvalidArgumentError,
-                "prime: expected a list of token ids, got a string (map characters to ids first)",
-            )
-        ids_in = np.asarray(prime) if not isinstance(prime, np.ndarray) else prime
-        if ids_in.ndim != 1 or ids_in.size == 0:
-            fail(
-                ShapeError,
-                f"prime: expected a non-empty 1-D list of token ids, got shape {ids_in.shape}",
-            )
-        inputs = self._inputs(ids_in[None, :], None, name="prime")
-        rng = np.random.default_rng(seed)
-        if count == 0:
-            return []
-        # The prime in one forward pass, then one step per new token.
-        T = inputs.time
-        sequence = self.output == "sequence"
-        out = np.empty((1, T, vocab) if sequence else (1, vocab), dtype=np.float32)
-        shape = self._state_shape(1)
-        h = np.empty(shape, dtype=np.float32)
-        c = np.empty(shape, dtype=np.float32) if self.cell == "lstm" else None
-        with self._lock.read():
-            model.forward(out, **inputs.kwargs(slice(None), T), final_h=h, final_c=c)
-        logits = out[0, -1] if sequence else out[0]
-        result: list[int] = []
-        with self.stream(1) as s:
-            s._handle().set(h, c)
-            while True:
-                result.append(_sample(logits, temp, rng))
-                if len(result) == count:
-                    return result
-                logits = s.step(np.array([result[-1]], dtype=np.int32))[0]
+        return _generation.generate(
+            self, prime, n, temperature, seed, top_k=top_k, top_p=top_p, greedy=greedy
+        )
+
+    def surprisal(self, x: Any, y: Any, lengths: Any = None) -> np.ndarray:
+        """Per-step surprisal: the negative log-likelihood in nats,
+        ``-log softmax(outputs)[y]``, of each target class ``y`` at each step
+        of ``x`` (a cross-entropy model with ``output="sequence"``; for a
+        language model ``y`` is ``x`` shifted by one step).
+
+        ``x``, ``y`` and ``lengths`` are taken as by :meth:`evaluate`. Returns
+        float32 ``[batch, time]``; steps past a sequence's length are 0, so
+        ``s.sum(axis=1) / lengths`` is each sequence's mean surprisal, and
+        the mean over all valid steps is :meth:`evaluate`'s loss.
+
+        >>> import numpy as np, seqrnn
+        >>> m = seqrnn.Model("lstm", vocab_size=5, hidden_size=8, output_size=5, seed=1)
+        >>> s = m.surprisal([[1, 2, 3], [4, 0]], [[2, 3, 4], [0, 1]])
+        >>> s.shape, float(s[1, 2])
+        ((2, 3), 0.0)
+        >>> loss = m.evaluate([[1, 2, 3], [4, 0]], [[2, 3, 4], [0, 1]])["loss"]
+        >>> bool(np.isclose(s.sum() / 5, loss))  # 5 valid steps
+        True
+        """
+        return _generation.surprisal(self, x, y, lengths)
 
     # -- training ------------------------------------------------------------
 
@@ -734,7 +766,7 @@ class Model:
         resume: bool = False,
         on_nonfinite: str = "raise",
         validation_data: tuple[Any, ...] | None = None,
-        shuffle: bool = True,
+        shuffle: bool | Callable[[int], Any] = True,
         callbacks: Iterable[Callback] = (),
         verbose: int = 1,
         seed: int | None = 0,
@@ -806,6 +838,11 @@ class Model:
                 ``val_precision``, ``val_recall``, ``val_f1``, see
                 :class:`seqrnn.metrics.Metrics`).
             shuffle: reshuffle the sequences every epoch (with ``seed``).
+                Or a callable ``shuffle(epoch) -> order``: the epoch's order
+                of the sequence indices (a permutation of ``range(len(x))``),
+                cut into consecutive batches of ``batch_size``, e.g.
+                :func:`seqrnn.text.bucket_order` for batches of similar
+                lengths.
             callbacks: :class:`~seqrnn.Callback` objects (e.g.
                 :class:`~seqrnn.EarlyStopping`); a callback may set
                 ``model.stop_training = True``.
@@ -934,7 +971,7 @@ class Model:
         self.stop_training = False
         rng = np.random.default_rng(seed_value)
         first_epoch, first_batch = divmod(start, steps) if steps else (0, 0)
-        if shuffle:
+        if shuffle and not callable(shuffle):
             for _ in range(min(first_epoch, n_epochs)):
                 rng.permutation(N)  # the orders of the epochs already done
         run = _Run(
@@ -951,7 +988,10 @@ class Model:
             for epoch in range(first_epoch, n_epochs):
                 run.epoch, run.batches = epoch, 0
                 cbs.on_epoch_begin(epoch, {})
-                order = rng.permutation(N) if shuffle else np.arange(N)
+                if callable(shuffle):  # custom batches (seqrnn.text.bucket_order)
+                    order = _custom_order(shuffle, epoch, N)
+                else:
+                    order = rng.permutation(N) if shuffle else np.arange(N)
                 logs = self._train_epoch(
                     run,
                     inputs,
@@ -1671,6 +1711,23 @@ def _frozen_names(freeze: Any, names: list[str]) -> set[str]:
     return set(wanted)
 
 
+def _custom_order(shuffle: Any, epoch: int, n: int) -> np.ndarray:
+    """fit's callable shuffle: the epoch's order, checked to be a permutation
+    of range(n)."""
+    order = np.asarray(shuffle(epoch))
+    if (
+        order.shape != (n,)
+        or order.dtype.kind not in "iu"
+        or not np.array_equal(np.sort(order), np.arange(n))
+    ):
+        fail(
+            InvalidArgumentError,
+            f"shuffle: the callable must return a permutation of range({n}) "
+            f"(one index per sequence), got {order.dtype} shaped {order.shape}",
+        )
+    return order.astype(np.int64, copy=False)
+
+
 def _path(path: Any) -> str:
     """A file path argument (str, bytes or os.PathLike) as str."""
     try:
@@ -1728,18 +1785,6 @@ def _lengths_of(x: Any, lengths: Any, time: int) -> np.ndarray | None:
     if isinstance(x, (list, tuple)) and len(x) and not np.isscalar(x[0]):
         return np.array([len(s) for s in x], dtype=np.int64)
     return None
-
-
-def _sample(logits: np.ndarray, temperature: float, rng: np.random.Generator) -> int:
-    values = np.asarray(logits, dtype=np.float64)
-    if temperature == 0.0:
-        return int(np.argmax(values))
-    scaled = values / temperature
-    scaled -= scaled.max()
-    p = np.exp(scaled)
-    cdf = np.cumsum(p)
-    index = int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right"))
-    return min(index, len(values) - 1)
 
 
 def _rebuild(config: dict[str, Any], state: Mapping[str, Any]) -> Model:

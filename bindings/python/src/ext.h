@@ -68,11 +68,29 @@ extern PyTypeObject ext_StateType;
 extern PyTypeObject ext_TrainerType;
 extern PyTypeObject ext_MetricsType;       /* metrics.c */
 extern PyTypeObject ext_EarlyStoppingType; /* early_stopping.c */
+extern PyTypeObject ext_Seq2SeqType;       /* seq2seq.c */
 
 /* load_word_vectors(model, path, vocabulary), a module function
  * (early_stopping.c). */
 PyObject *ext_load_word_vectors(PyObject *module, PyObject *args);
 extern const char ext_load_word_vectors_doc[];
+
+/* Sampling and scoring, module functions (generation.c): generate
+ * (seqrnn_model_generate), surprisal (seqrnn_model_surprisal),
+ * sample_logits (seqrnn_sample_logits), rng_init (seqrnn_rng_init). */
+PyObject *ext_generate(PyObject *module, PyObject *args, PyObject *kwds);
+PyObject *ext_surprisal(PyObject *module, PyObject *args, PyObject *kwds);
+PyObject *ext_sample_logits(PyObject *module, PyObject *args, PyObject *kwds);
+PyObject *ext_rng_init(PyObject *module, PyObject *args);
+extern const char ext_generate_doc[], ext_surprisal_doc[],
+    ext_sample_logits_doc[], ext_rng_init_doc[];
+
+/* record(model, layer, hidden, cell, gates, **batch) and
+ * record_sizes(model, batch_size, seq_len), module functions (record.c). */
+PyObject *ext_record(PyObject *module, PyObject *args, PyObject *kwds);
+extern const char ext_record_doc[];
+PyObject *ext_record_sizes(PyObject *module, PyObject *args);
+extern const char ext_record_sizes_doc[];
 
 /* The status a call reports when its object was closed while it waited for
  * the lock. */

@@ -142,6 +142,18 @@ static PyMethodDef module_methods[] = {
      default_train_params_doc},
     {"load_word_vectors", ext_load_word_vectors, METH_VARARGS,
      ext_load_word_vectors_doc},
+    /* sampling and scoring (generation.c) */
+    {"generate", (PyCFunction)(void (*)(void))ext_generate,
+     METH_VARARGS | METH_KEYWORDS, ext_generate_doc},
+    {"surprisal", (PyCFunction)(void (*)(void))ext_surprisal,
+     METH_VARARGS | METH_KEYWORDS, ext_surprisal_doc},
+    {"sample_logits", (PyCFunction)(void (*)(void))ext_sample_logits,
+     METH_VARARGS | METH_KEYWORDS, ext_sample_logits_doc},
+    {"rng_init", ext_rng_init, METH_VARARGS, ext_rng_init_doc},
+    /* a look inside (record.c) */
+    {"record", (PyCFunction)(void (*)(void))ext_record,
+     METH_VARARGS | METH_KEYWORDS, ext_record_doc},
+    {"record_sizes", ext_record_sizes, METH_VARARGS, ext_record_sizes_doc},
     {NULL, NULL, 0, NULL}};
 
 PyDoc_STRVAR(
@@ -188,6 +200,14 @@ static const struct {
     {"INIT_PYTORCH", SEQRNN_INIT_PYTORCH},
     {"INIT_XAVIER", SEQRNN_INIT_XAVIER},
     {"INIT_ORTHOGONAL", SEQRNN_INIT_ORTHOGONAL},
+    {"ATTENTION_NONE", SEQRNN_ATTENTION_NONE},
+    {"ATTENTION_DOT", SEQRNN_ATTENTION_DOT},
+    {"ATTENTION_GENERAL", SEQRNN_ATTENTION_GENERAL},
+    {"SAMPLING_NONE", SEQRNN_SAMPLING_NONE},
+    {"SAMPLING_CONSTANT", SEQRNN_SAMPLING_CONSTANT},
+    {"SAMPLING_LINEAR", SEQRNN_SAMPLING_LINEAR},
+    {"SAMPLING_EXPONENTIAL", SEQRNN_SAMPLING_EXPONENTIAL},
+    {"SAMPLING_INVERSE_SIGMOID", SEQRNN_SAMPLING_INVERSE_SIGMOID},
     {"OK", SEQRNN_OK},
     {"E_INVALID_ARGUMENT", SEQRNN_E_INVALID_ARGUMENT},
     {"E_NULL_ARGUMENT", SEQRNN_E_NULL_ARGUMENT},
@@ -213,7 +233,8 @@ static int add_types(PyObject *module) {
                {"State", &ext_StateType},
                {"Trainer", &ext_TrainerType},
                {"Metrics", &ext_MetricsType},
-               {"EarlyStopping", &ext_EarlyStoppingType}};
+               {"EarlyStopping", &ext_EarlyStoppingType},
+               {"Seq2Seq", &ext_Seq2SeqType}};
   for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
     if (PyType_Ready(types[i].type) < 0 ||
         ext_add_object(module, types[i].name, (PyObject *)types[i].type) < 0)

@@ -392,7 +392,14 @@ def test_generate_errors(feat, tok):
     check(info, NotImplementedError, "bidirectional")
     cases = [
         ({"prime": []}, seqrnn.ShapeError, "prime"),
-        ({"prime": [[1, 2]]}, seqrnn.ShapeError, "prime"),
+        ({"prime": [[[1, 2]]]}, seqrnn.ShapeError, "prime"),
+        ({"prime": [[1, 2], []]}, seqrnn.ShapeError, "prime[1]"),
+        ({"prime": [[1, 2], 3]}, seqrnn.ShapeError, "prime"),
+        ({"top_k": -1}, seqrnn.InvalidArgumentError, "top_k"),
+        ({"top_p": 0.0}, seqrnn.InvalidArgumentError, "top_p"),
+        ({"top_p": 1.5}, seqrnn.InvalidArgumentError, "top_p"),
+        ({"greedy": "yes"}, seqrnn.InvalidArgumentError, "greedy"),
+        ({"seed": -1}, seqrnn.InvalidArgumentError, "seed"),
         ({"prime": "abc"}, seqrnn.InvalidArgumentError, "prime"),
         ({"prime": [1, V]}, seqrnn.OutOfRangeError, "prime"),
         ({"prime": [0.5]}, seqrnn.InvalidArgumentError, "prime"),

@@ -1,0 +1,150 @@
+/// Seq2seq model files: safetensors with the named tensors (`encoder.*`,
+/// `decoder.*`, `attention.*`, `output.*`) and the configuration as JSON in
+/// `__metadata__` (`"format": "seqrnn-seq2seq"`, `"format_version": "1"`,
+/// `"config"`). Optimizer state is not saved: a loaded model starts a fresh
+/// trainer.
+enum Seq2SeqFile {
+  /// The version written; bump when the meaning of a file changes.
+  static let formatVersion = 1
+  static let format = "seqrnn-seq2seq"
+
+  static func configurationJSON(_ c: Seq2SeqConfiguration) -> JSONValue {
+    .object([
+      ("cell", .string(c.cell.name)),
+      ("source_vocab_size", .number(Double(c.sourceVocabSize))),
+      ("target_vocab_size", .number(Double(c.targetVocabSize))),
+      ("embedding_size", .number(Double(c.embeddingSize))),
+      ("hidden_size", .number(Double(c.hiddenSize))),
+      ("num_layers", .number(Double(c.numLayers))),
+      ("attention", .string(c.attention.name)),
+      ("bos_id", .number(Double(c.bosID))),
+      ("eos_id", .number(Double(c.eosID))),
+      ("init", .string(c.initialization.name)),
+      ("seed", .string(String(c.seed))),
+    ])
+  }
+
+  static func configuration(from json: JSONValue) throws(SeqRNNError) -> Seq2SeqConfiguration {
+    func integer(_ key: String) throws(SeqRNNError) -> Int {
+      guard let value = json[key]?.intValue else {
+        throw .badFormat("config field '\(key)' is missing or not an integer")
+      }
+      return value
+    }
+    func named<E: CaseIterable>(_ key: String, _ name: (E) -> String) throws(SeqRNNError) -> E {
+      guard let text = json[key]?.stringValue,
+        let value = E.allCases.first(where: { name($0) == text })
+      else {
+        throw .badFormat("config field '\(key)' is missing or not a known value")
+      }
+      return value
+    }
+    guard let seedText = json["seed"]?.stringValue, let seed = UInt64(seedText) else {
+      throw .badFormat("config field 'seed' is missing or not an unsigned integer string")
+    }
+    var config = Seq2SeqConfiguration(
+      cell: try named("cell", \CellType.name), sourceVocabSize: try integer("source_vocab_size"),
+      targetVocabSize: try integer("target_vocab_size"),
+      embeddingSize: try integer("embedding_size"), hiddenSize: try integer("hidden_size"),
+      numLayers: try integer("num_layers"),
+      attention: try named("attention", \AttentionKind.name), bosID: try integer("bos_id"),
+      eosID: try integer("eos_id"), seed: seed)
+    config.initialization = try named("init", \InitializationScheme.name)
+    return config
+  }
+}
+
+extension Seq2Seq {
+  /// Saves the weights and configuration as safetensors at `path`,
+  /// atomically (written beside `path`, flushed, renamed over it).
+  public func save(to path: String) throws(SeqRNNError) {
+    let tensors = layout.tensors.map { info in
+      SafeTensor(
+        name: info.name, shape: info.shape,
+        values: Array(
+          UnsafeBufferPointer(start: parameters.pointer + info.offset, count: info.count)))
+    }
+    let metadata = [
+      ("format", Seq2SeqFile.format),
+      ("format_version", String(Seq2SeqFile.formatVersion)),
+      ("seqrnn_version", seqrnnVersion),
+      ("config", serializeJSON(Seq2SeqFile.configurationJSON(configuration))),
+    ]
+    do {
+      try writeFileAtomically(encodeSafeTensors(tensors, metadata: metadata), to: path)
+    } catch {
+      throw Self.translate(error)
+    }
+  }
+
+  /// Loads a model saved by `save(to:)`, with fresh trainer state from
+  /// `options` and `sampling`. Truncated, corrupt or foreign files, missing
+  /// or misshapen tensors and newer format versions are refused.
+  public static func load(
+    from path: String, options: TrainingOptions = TrainingOptions(),
+    sampling: ScheduledSampling = ScheduledSampling()
+  ) throws(SeqRNNError) -> Seq2Seq {
+    let decoded: (tensors: [SafeTensor], metadata: [(String, String)])
+    do {
+      decoded = try decodeSafeTensors(try readWholeFile(path))
+    } catch {
+      throw translate(error)
+    }
+    let metadata = Dictionary(decoded.metadata, uniquingKeysWith: { first, _ in first })
+    guard metadata["format"] == Seq2SeqFile.format else {
+      throw .badFormat(
+        "\(path) is not a seqrnn seq2seq model (metadata 'format' is not \"\(Seq2SeqFile.format)\")"
+      )
+    }
+    guard let versionText = metadata["format_version"], let version = Int(versionText), version >= 1
+    else {
+      throw .badFormat("\(path): metadata 'format_version' is missing or invalid")
+    }
+    guard version <= Seq2SeqFile.formatVersion else {
+      throw .unsupportedVersion(
+        "\(path) has format_version \(version); this seqrnn reads up to \(Seq2SeqFile.formatVersion)"
+      )
+    }
+    guard let configText = metadata["config"] else {
+      throw .badFormat("\(path): metadata 'config' is missing")
+    }
+    let json: JSONValue
+    do {
+      json = try parseJSON(Array(configText.utf8))
+    } catch {
+      throw .badFormat("\(path): metadata 'config' is not valid JSON: \(error.message)")
+    }
+    let config = try Seq2SeqFile.configuration(from: json)
+    let model: Seq2Seq
+    do {
+      model = try Seq2Seq(config, options: options, sampling: sampling)
+    } catch {
+      if case .outOfMemory = error { throw error }
+      throw .badFormat("\(path): invalid configuration: \(error.message)")
+    }
+    var seen = Set<String>()
+    for tensor in decoded.tensors {
+      guard let index = model.layout.indexByName[tensor.name] else {
+        throw .badFormat("\(path): unexpected tensor '\(tensor.name)' for this configuration")
+      }
+      let info = model.layout.tensors[index]
+      guard tensor.shape == info.shape else {
+        throw .badFormat(
+          "\(path): tensor '\(tensor.name)' has shape \(tensor.shape), expected \(info.shape)")
+      }
+      try model.setTensor(named: tensor.name, tensor.values)
+      seen.insert(tensor.name)
+    }
+    if let missing = model.layout.tensors.first(where: { !seen.contains($0.name) }) {
+      throw .badFormat("\(path): tensor '\(missing.name)' is missing")
+    }
+    return model
+  }
+
+  private static func translate(_ error: SafeTensorsError) -> SeqRNNError {
+    switch error {
+    case .io(let message): return .io(message)
+    case .badFormat(let message): return .badFormat(message)
+    }
+  }
+}

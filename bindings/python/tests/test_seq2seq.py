@@ -1,0 +1,255 @@
+"""seqrnn.Seq2Seq against a numpy reference of the whole forward pass (encoder,
+decoder from the encoder's final states, Luong attention masked by source
+lengths, output layer), greedy decoding against a numpy greedy decoder, beam
+width 1 against greedy, the scheduled-sampling schedules, files, and errors."""
+
+import numpy as np
+import pytest
+
+import seqrnn
+
+
+def sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def cell_step(cell, x, h, c, w_ih, w_hh, b_ih, b_hh):
+    """One PyTorch cell step in float64 (gate orders i,f,g,o and r,z,n)."""
+    if cell == "lstm":
+        g = x @ w_ih.T + b_ih + h @ w_hh.T + b_hh
+        i, f, gg, o = np.split(g, 4, axis=-1)
+        c = sigmoid(f) * c + sigmoid(i) * np.tanh(gg)
+        return sigmoid(o) * np.tanh(c), c
+    if cell == "gru":
+        gi = x @ w_ih.T + b_ih
+        gh = h @ w_hh.T + b_hh
+        r = sigmoid(gi[..., : h.shape[-1]] + gh[..., : h.shape[-1]])
+        z = sigmoid(
+            gi[..., h.shape[-1] : 2 * h.shape[-1]]
+            + gh[..., h.shape[-1] : 2 * h.shape[-1]]
+        )
+        n = np.tanh(gi[..., 2 * h.shape[-1] :] + r * gh[..., 2 * h.shape[-1] :])
+        return (1 - z) * n + z * h, c
+    return np.tanh(x @ w_ih.T + b_ih + h @ w_hh.T + b_hh), c
+
+
+def run_stack(sd, prefix, cell, layers, tokens, h, c):
+    """Runs one sequence through a stack; returns top outputs [T][H] and final h, c."""
+    x = sd[prefix + "embedding.weight"][tokens]
+    h, c = h.copy(), c.copy()
+    for layer in range(layers):
+        w = [
+            sd[f"{prefix}{k}_l{layer}"]
+            for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+        ]
+        outs = []
+        for t in range(len(x)):
+            h[layer], c[layer] = cell_step(cell, x[t], h[layer], c[layer], *w)
+            outs.append(h[layer].copy())
+        x = np.array(outs)
+    return x, h, c
+
+
+def head(sd, attention, dec_out, enc_out):
+    """Logits [T][V] and attention weights [T][S] of one sequence."""
+    if attention is None:
+        return dec_out @ sd["output.weight"].T + sd["output.bias"], None
+    q = dec_out if attention == "dot" else dec_out @ sd["attention.linear_in.weight"].T
+    scores = q @ enc_out.T
+    a = np.exp(scores - scores.max(axis=1, keepdims=True))
+    a /= a.sum(axis=1, keepdims=True)
+    context = a @ enc_out
+    wc = sd["attention.linear_out.weight"]
+    attended = np.tanh(np.concatenate([context, dec_out], axis=1) @ wc.T)
+    return attended @ sd["output.weight"].T + sd["output.bias"], a
+
+
+def reference_logits(sd, cell, layers, attention, bos, eos, source, target):
+    hidden = sd["output.weight"].shape[1]
+    zeros = np.zeros((layers, hidden))
+    enc_out, h, c = run_stack(
+        sd, "encoder.", cell, layers, np.array(source), zeros, zeros
+    )
+    dec_in = np.array([bos] + list(target))
+    dec_out, _, _ = run_stack(sd, "decoder.", cell, layers, dec_in, h, c)
+    return head(sd, attention, dec_out, enc_out)
+
+
+def reference_greedy(sd, cell, layers, attention, bos, eos, source, max_length):
+    hidden = sd["output.weight"].shape[1]
+    zeros = np.zeros((layers, hidden))
+    enc_out, h, c = run_stack(
+        sd, "encoder.", cell, layers, np.array(source), zeros, zeros
+    )
+    token, out = bos, []
+    for _ in range(max_length):
+        dec_out, h, c = run_stack(sd, "decoder.", cell, layers, np.array([token]), h, c)
+        logits, _ = head(sd, attention, dec_out, enc_out)
+        token = int(np.argmax(logits[0]))
+        if token == eos:
+            break
+        out.append(token)
+    return out
+
+
+SOURCES = [[3, 0, 5], [1, 2, 3, 4, 5], [4]]
+TARGETS = [[3, 4], [], [6, 5, 3, 2]]
+
+
+def double_state(model):
+    return {k: v.astype(np.float64) for k, v in model.state_dict().items()}
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn_tanh"])
+@pytest.mark.parametrize("attention", [None, "dot", "general"])
+@pytest.mark.parametrize("layers", [1, 2])
+def test_forward_matches_numpy(cell, attention, layers):
+    model = seqrnn.Seq2Seq(
+        6,
+        7,
+        cell=cell,
+        hidden_size=5,
+        embedding_size=3,
+        num_layers=layers,
+        attention=attention,
+        bos_id=1,
+        eos_id=2,
+        seed=11,
+    )
+    sd = double_state(model)
+    logits, weights = model.logits(SOURCES, TARGETS)
+    total, count = 0.0, 0
+    for b, (source, target) in enumerate(zip(SOURCES, TARGETS)):
+        ref, ref_a = reference_logits(sd, cell, layers, attention, 1, 2, source, target)
+        n = len(target) + 1
+        np.testing.assert_allclose(logits[b, :n], ref, rtol=1e-4, atol=1e-5)
+        assert not logits[b, n:].any()
+        if attention is not None:
+            np.testing.assert_allclose(
+                weights[b, :n, : len(source)], ref_a, rtol=1e-4, atol=1e-6
+            )
+            assert not weights[b, :, len(source) :].any()
+        else:
+            assert not weights.any()
+        log_p = ref - np.log(
+            np.exp(ref - ref.max(1, keepdims=True)).sum(1, keepdims=True)
+        )
+        log_p -= ref.max(1, keepdims=True)
+        total -= sum(log_p[t, y] for t, y in enumerate(list(target) + [2]))
+        count += n
+    ev = model.evaluate(SOURCES, TARGETS)
+    assert ev["count"] == count
+    assert ev["loss"] == pytest.approx(total / count, rel=1e-5)
+
+
+@pytest.mark.parametrize("attention", [None, "general"])
+def test_greedy_matches_numpy_and_beam_width_one(attention):
+    model = seqrnn.Seq2Seq(
+        6, 7, cell="gru", hidden_size=8, attention=attention, bos_id=0, eos_id=1, seed=4
+    )
+    sd = double_state(model)
+    sources = [[1, 2, 3], [5], [0, 0, 4, 4], [2, 3]]
+    greedy = model.translate(sources, max_length=7)
+    for source, got in zip(sources, greedy):
+        expected = reference_greedy(sd, "gru", 1, attention, 0, 1, source, 7)
+        assert list(got) == expected
+    beam, beam_scores = model.translate(
+        sources, max_length=7, beam_width=1, return_scores=True
+    )
+    _, greedy_scores = model.translate(sources, max_length=7, return_scores=True)
+    assert all(np.array_equal(a, b) for a, b in zip(greedy, beam))
+    assert beam_scores == greedy_scores
+    wide, wide_scores = model.translate(
+        sources, max_length=7, beam_width=5, return_scores=True
+    )
+    assert all(w >= g - 1e-5 for w, g in zip(wide_scores, greedy_scores))
+
+
+def test_sampling_schedules():
+    def ratio(kind, **kw):
+        m = seqrnn.Seq2Seq(3, 4, hidden_size=4, sampling=kind, **kw)
+        return [m.teacher_forcing_ratio(i) for i in (0, 10, 100, 1000)]
+
+    assert ratio(None) == [1, 1, 1, 1]
+    assert ratio("constant", sampling_start=0.6) == pytest.approx([0.6] * 4)
+    assert ratio("linear", sampling_end=0.2, sampling_decay=0.005) == pytest.approx(
+        [1, 0.95, 0.5, 0.2], rel=1e-6
+    )
+    assert ratio("exponential", sampling_decay=0.99) == pytest.approx(
+        [0.99**i for i in (0, 10, 100, 1000)], rel=1e-5
+    )
+    k = 100
+    assert ratio("inverse_sigmoid", sampling_decay=k) == pytest.approx(
+        [k / (k + np.exp(i / k)) for i in (0, 10, 100, 1000)], rel=1e-6
+    )
+    m = seqrnn.Seq2Seq(
+        3, 4, hidden_size=8, sampling="linear", sampling_decay=0.1, bos_id=0
+    )
+    m.train_step([[1, 2]], [[2, 3]])
+    assert m.step_count == 1
+    assert m.teacher_forcing_ratio() == pytest.approx(0.9)
+
+
+def test_files_state_dict_and_gradients(tmp_path):
+    model = seqrnn.Seq2Seq(
+        6, 7, hidden_size=6, attention="general", bos_id=1, eos_id=2, seed=3
+    )
+    model.fit(SOURCES, TARGETS, epochs=3, batch_size=2, verbose=0)
+    path = tmp_path / "s2s.safetensors"
+    model.save(path)
+    loaded = seqrnn.Seq2Seq.load(path)
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(loaded.state_dict()[name], value)
+    assert loaded.evaluate(SOURCES, TARGETS) == model.evaluate(SOURCES, TARGETS)
+    safetensors = pytest.importorskip("safetensors.numpy")
+    tensors = safetensors.load_file(str(path))
+    assert set(tensors) == set(model.state_dict())
+    other = seqrnn.Seq2Seq(
+        6, 7, hidden_size=6, attention="general", bos_id=1, eos_id=2, seed=9
+    )
+    other.load_state_dict(model.state_dict())
+    assert other.evaluate(SOURCES, TARGETS) == model.evaluate(SOURCES, TARGETS)
+    model.compute_gradients(SOURCES, TARGETS)
+    grads = model.gradients()
+    assert set(grads) == set(model.state_dict()) and all(
+        g.any() for g in grads.values()
+    )
+
+
+def test_errors(tmp_path):
+    with pytest.raises(seqrnn.InvalidArgumentError):
+        seqrnn.Seq2Seq(3, 4, attention="bahdanau")
+    with pytest.raises(seqrnn.InvalidArgumentError):
+        seqrnn.Seq2Seq(3, 4, bos_id=2, eos_id=2)
+    with pytest.raises(seqrnn.InvalidArgumentError):
+        seqrnn.Seq2Seq(0, 4)
+    with pytest.raises(seqrnn.InvalidArgumentError):
+        seqrnn.Seq2Seq(3, 4, sampling="exponential", sampling_decay=3)
+    m = seqrnn.Seq2Seq(3, 4, hidden_size=4, bos_id=0, eos_id=1)
+    with pytest.raises(seqrnn.OutOfRangeError, match="source"):
+        m.train_step([[3]], [[2]])
+    with pytest.raises(seqrnn.OutOfRangeError, match="target"):
+        m.train_step([[2]], [[4]])
+    with pytest.raises(seqrnn.ShapeError):
+        m.train_step([[1], [2]], [[2]])
+    with pytest.raises(seqrnn.ShapeError):
+        m.train_step([[]], [[2]])
+    with pytest.raises(seqrnn.InvalidArgumentError):
+        m.translate([[1]], beam_width=0)
+    with pytest.raises(seqrnn.InvalidArgumentError):
+        m.translate([[1]], max_length=0)
+    with pytest.raises(seqrnn.UnknownNameError):
+        m.load_state_dict({"head.weight": np.zeros(4)})
+    with pytest.raises(seqrnn.ShapeError):
+        m.load_state_dict({"output.bias": np.zeros(3)})
+    with pytest.raises(seqrnn.NonFiniteError):
+        m.load_state_dict({"output.bias": np.array([0, np.nan, 0, 0])})
+    plain = seqrnn.Model("gru", vocab_size=4, hidden_size=4, output_size=4)
+    plain.save(tmp_path / "plain.safetensors")
+    with pytest.raises(seqrnn.FormatError):
+        seqrnn.Seq2Seq.load(tmp_path / "plain.safetensors")
+    with pytest.raises(OSError):
+        seqrnn.Seq2Seq.load(tmp_path / "missing.safetensors")
+    m.close()
+    with pytest.raises(seqrnn.InvalidArgumentError):
+        m.evaluate([[1]], [[2]])

@@ -1,0 +1,618 @@
+/*
+ * sst2_classifier.c - sentence sentiment (SST-2) in plain C99 on libseqrnn.
+ *
+ * Reads DIR/train.txt, dev.txt and test.txt ("label text" per line, label 0
+ * or 1), splits sentences on whitespace and lower-cases them, builds the
+ * vocabulary of the training sentences (words seen fewer than --min-freq
+ * times become <unk>; ids by frequency, then alphabetically; 0 is <pad>, 1
+ * <unk>), and trains a bidirectional LSTM classifier (output LAST: one
+ * prediction per sentence) with embeddings learned from scratch. Batches hold
+ * sentences of similar lengths (shuffled chunks sorted by length), every
+ * training word is hidden as <unk> with probability --word-dropout, and
+ * early stopping keeps the weights of the epoch with the best dev accuracy.
+ * Reports test accuracy and macro F1 with seqrnn_metrics.
+ *
+ * Build (after installing seqrnn):
+ *   cc -std=c99 -O2 sst2_classifier.c $(pkg-config --cflags --libs seqrnn)
+ * Run:
+ *   ./sst2_classifier [options] [DIR]
+ * Without DIR's files it trains on a tiny built-in sample and says so.
+ * Options:
+ *   --quick          a small run (a fifth of the training data, 4 epochs)
+ *   --epochs N       at most N epochs (default 15)
+ *   --patience N     stop after N epochs without a better dev accuracy (4)
+ *   --hidden N       LSTM units per direction (default 64)
+ *   --embed N        embedding width (default 64)
+ *   --batch N        sentences per step (default 32)
+ *   --lr X           Adam learning rate (default 0.002)
+ *   --min-freq N     keep words seen at least N times in train (default 2)
+ *   --word-dropout X probability of hiding a training word (default 0.2)
+ *   --threads N      compute threads (default 1)
+ *   --seed N         seed of weights, dropout and batches (default 0)
+ * The last line is "RESULT test_accuracy=... macro_f1=... seconds=...".
+ */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L /* clock_gettime, strdup */
+#endif
+
+#include <seqrnn.h>
+
+#include <ctype.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PAD_ID 0
+#define UNK_ID 1
+#define EVAL_BATCH 256
+
+typedef struct options {
+  const char *dir;
+  long epochs, patience, hidden, embed, batch, min_freq, threads, quick;
+  double lr, word_dropout;
+  unsigned long long seed;
+} options;
+
+/* One split: sentences as id arrays (ids[i] has lengths[i] entries). */
+typedef struct split {
+  long count;
+  int32_t **ids;
+  int64_t *lengths;
+  int32_t *labels;
+  char **texts; /* the raw sentences, until they are encoded */
+} split;
+
+/* ---- small utilities ---------------------------------------------------- */
+
+static double now_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static uint64_t rng_state; /* xorshift64* */
+static uint64_t rng_next(void) {
+  rng_state ^= rng_state >> 12;
+  rng_state ^= rng_state << 25;
+  rng_state ^= rng_state >> 27;
+  return rng_state * 0x2545F4914F6CDD1Dull;
+}
+static double rng_uniform(void) {
+  return (double)(rng_next() >> 11) * (1.0 / 9007199254740992.0);
+}
+static void shuffle(long *a, long n) {
+  for (long i = n - 1; i > 0; i--) {
+    long j = (long)(rng_next() % (uint64_t)(i + 1)), t = a[i];
+    a[i] = a[j];
+    a[j] = t;
+  }
+}
+
+static void check(seqrnn_status status, const char *what) {
+  if (status != SEQRNN_OK) {
+    fprintf(stderr, "sst2_classifier: %s failed: %s (%s)\n", what,
+            seqrnn_status_string(status), seqrnn_last_error());
+    exit(1);
+  }
+}
+
+static void *xmalloc(size_t size) {
+  void *p = malloc(size ? size : 1);
+  if (p == NULL) {
+    fprintf(stderr, "sst2_classifier: out of memory\n");
+    exit(1);
+  }
+  return p;
+}
+
+static char *xstrdup(const char *s) {
+  size_t n = strlen(s) + 1;
+  return memcpy(xmalloc(n), s, n);
+}
+
+/* ---- data -----------------------------------------------------------------
+ */
+
+static const char *const sample_text[] = {
+    "1 a warm , funny and moving film",
+    "1 the best movie of the year",
+    "1 beautifully acted and smartly written",
+    "1 a joy to watch from start to finish",
+    "1 an engaging , heartfelt story",
+    "1 smart , touching and often hilarious",
+    "0 a dull , lifeless mess",
+    "0 the worst movie of the year",
+    "0 badly acted and poorly written",
+    "0 a chore to sit through",
+    "0 a tedious , empty story",
+    "0 stupid , boring and never funny",
+};
+#define SAMPLE_COUNT ((long)(sizeof sample_text / sizeof sample_text[0]))
+
+/* Adds one "label text" line to s; returns 0 for a malformed line. */
+static int add_line(split *s, const char *line, long *capacity) {
+  while (*line == ' ' || *line == '\t')
+    line++;
+  if (*line == '\0' || *line == '\n' || *line == '\r')
+    return 1; /* blank lines are skipped */
+  if ((line[0] != '0' && line[0] != '1') || !isspace((unsigned char)line[1]))
+    return 0;
+  if (s->count == *capacity) {
+    *capacity = *capacity ? 2 * *capacity : 1024;
+    char **texts = realloc(s->texts, sizeof(char *) * (size_t)*capacity);
+    int32_t *labels = realloc(s->labels, sizeof(int32_t) * (size_t)*capacity);
+    if (texts == NULL || labels == NULL) {
+      fprintf(stderr, "sst2_classifier: out of memory\n");
+      exit(1);
+    }
+    s->texts = texts;
+    s->labels = labels;
+  }
+  s->labels[s->count] = line[0] - '0';
+  s->texts[s->count] = xstrdup(line + 2);
+  s->count++;
+  return 1;
+}
+
+/* Reads DIR/name.txt into s; returns 0 when the file cannot be opened. */
+static int read_split(const char *dir, const char *name, split *s) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s.txt", dir, name);
+  FILE *f = fopen(path, "r");
+  if (f == NULL)
+    return 0;
+  char line[1 << 14];
+  long capacity = 0, number = 0;
+  memset(s, 0, sizeof *s);
+  while (fgets(line, sizeof line, f) != NULL) {
+    number++;
+    if (!add_line(s, line, &capacity)) {
+      fprintf(stderr,
+              "sst2_classifier: %s:%ld: expected '0 text' or '1 text'\n", path,
+              number);
+      exit(1);
+    }
+  }
+  fclose(f);
+  return 1;
+}
+
+/* Splits text in place into lower-cased whitespace-separated words; returns
+ * how many (pointers into text in words, at most max). */
+static long tokenize(char *text, char **words, long max) {
+  long n = 0;
+  char *p = text;
+  while (*p != '\0') {
+    while (*p != '\0' && isspace((unsigned char)*p))
+      p++;
+    if (*p == '\0')
+      break;
+    char *start = p;
+    while (*p != '\0' && !isspace((unsigned char)*p)) {
+      *p = (char)tolower((unsigned char)*p);
+      p++;
+    }
+    if (*p != '\0')
+      *p++ = '\0';
+    if (n < max)
+      words[n++] = start;
+  }
+  return n;
+}
+
+/* ---- vocabulary: an open-addressing hash table of word -> count/id ------- */
+
+typedef struct entry {
+  char *word; /* NULL: empty slot */
+  long count;
+  int32_t id;
+} entry;
+
+typedef struct vocabulary {
+  entry *slots;
+  long capacity, used;
+  int32_t size; /* ids in use, <pad> and <unk> included */
+} vocabulary;
+
+static uint64_t hash_word(const char *w) { /* FNV-1a */
+  uint64_t h = 1469598103934665603ull;
+  for (; *w; w++)
+    h = (h ^ (unsigned char)*w) * 1099511628211ull;
+  return h;
+}
+
+static entry *find_slot(vocabulary *v, const char *word) {
+  uint64_t i = hash_word(word) & (uint64_t)(v->capacity - 1);
+  while (v->slots[i].word != NULL && strcmp(v->slots[i].word, word) != 0)
+    i = (i + 1) & (uint64_t)(v->capacity - 1);
+  return &v->slots[i];
+}
+
+static void count_word(vocabulary *v, const char *word) {
+  if (2 * (v->used + 1) > v->capacity) { /* grow, keeping load <= 1/2 */
+    entry *old = v->slots;
+    long old_capacity = v->capacity;
+    v->capacity = old_capacity ? 2 * old_capacity : 1 << 12;
+    v->slots = xmalloc(sizeof(entry) * (size_t)v->capacity);
+    memset(v->slots, 0, sizeof(entry) * (size_t)v->capacity);
+    for (long i = 0; i < old_capacity; i++)
+      if (old[i].word != NULL)
+        *find_slot(v, old[i].word) = old[i];
+    free(old);
+  }
+  entry *e = find_slot(v, word);
+  if (e->word == NULL) {
+    e->word = xstrdup(word);
+    e->id = UNK_ID;
+    v->used++;
+  }
+  e->count++;
+}
+
+static int by_count_then_word(const void *a, const void *b) {
+  const entry *x = *(const entry *const *)a, *y = *(const entry *const *)b;
+  if (x->count != y->count)
+    return x->count > y->count ? -1 : 1;
+  return strcmp(x->word, y->word);
+}
+
+/* Gives ids 2, 3, ... to the words seen at least min_freq times, most
+ * frequent first and alphabetically among equals (same data, same ids). */
+static void assign_ids(vocabulary *v, long min_freq) {
+  entry **kept = xmalloc(sizeof(entry *) * (size_t)(v->used + 1));
+  long n = 0;
+  for (long i = 0; i < v->capacity; i++)
+    if (v->slots[i].word != NULL && v->slots[i].count >= min_freq)
+      kept[n++] = &v->slots[i];
+  qsort(kept, (size_t)n, sizeof(entry *), by_count_then_word);
+  for (long i = 0; i < n; i++)
+    kept[i]->id = (int32_t)(i + 2);
+  v->size = (int32_t)(n + 2);
+  free(kept);
+}
+
+static int32_t word_id(vocabulary *v, const char *word) {
+  entry *e = find_slot(v, word);
+  return e->word == NULL ? UNK_ID : e->id;
+}
+
+/* Tokenizes s's sentences; with counting, adds their words to v, else
+ * encodes them with v's ids (unknown -> <unk>; an empty sentence becomes a
+ * single <unk>, since a sequence needs at least one step). */
+static void process(split *s, vocabulary *v, int counting) {
+  char *words[4096];
+  if (!counting) {
+    s->ids = xmalloc(sizeof(int32_t *) * (size_t)s->count);
+    s->lengths = xmalloc(sizeof(int64_t) * (size_t)s->count);
+  }
+  for (long i = 0; i < s->count; i++) {
+    char *copy = xstrdup(s->texts[i]);
+    long n = tokenize(copy, words, 4096);
+    if (counting) {
+      for (long k = 0; k < n; k++)
+        count_word(v, words[k]);
+    } else {
+      s->lengths[i] = n > 0 ? n : 1;
+      s->ids[i] = xmalloc(sizeof(int32_t) * (size_t)s->lengths[i]);
+      s->ids[i][0] = UNK_ID;
+      for (long k = 0; k < n; k++)
+        s->ids[i][k] = word_id(v, words[k]);
+    }
+    free(copy);
+  }
+}
+
+/* ---- batches ----------------------------------------------------------------
+ */
+
+static const int64_t *sort_lengths; /* for by_length */
+static int by_length(const void *a, const void *b) {
+  long x = *(const long *)a, y = *(const long *)b;
+  if (sort_lengths[x] != sort_lengths[y])
+    return sort_lengths[x] < sort_lengths[y] ? -1 : 1;
+  return x < y ? -1 : x > y;
+}
+
+/* Fills a batch of the sentences members[0..n) of s: ids padded to the
+ * longest, optional word dropout, labels. Returns the padded length. */
+static long fill_batch(const split *s, const long *members, long n,
+                       double word_dropout, int32_t *tokens, int64_t *lengths,
+                       int32_t *labels) {
+  long T = 1;
+  for (long b = 0; b < n; b++)
+    if (s->lengths[members[b]] > T)
+      T = (long)s->lengths[members[b]];
+  for (long b = 0; b < n; b++) {
+    long i = members[b];
+    for (long t = 0; t < T; t++) {
+      int32_t id = t < s->lengths[i] ? s->ids[i][t] : PAD_ID;
+      if (id != PAD_ID && word_dropout > 0 && rng_uniform() < word_dropout)
+        id = UNK_ID;
+      tokens[b * T + t] = id;
+    }
+    lengths[b] = s->lengths[i];
+    labels[b] = s->labels[i];
+  }
+  return T;
+}
+
+/* Adds the model's predictions on all of s to metrics (after a reset). */
+static void measure(seqrnn_metrics *metrics, const seqrnn_model *model,
+                    const split *s, int32_t *tokens, int64_t *lengths,
+                    int32_t *labels) {
+  long members[EVAL_BATCH];
+  check(seqrnn_metrics_reset(metrics), "seqrnn_metrics_reset");
+  for (long start = 0; start < s->count; start += EVAL_BATCH) {
+    long n = s->count - start < EVAL_BATCH ? s->count - start : EVAL_BATCH;
+    for (long b = 0; b < n; b++)
+      members[b] = start + b;
+    long T = fill_batch(s, members, n, 0.0, tokens, lengths, labels);
+    seqrnn_batch batch = seqrnn_batch_init(n, T);
+    batch.tokens = tokens;
+    batch.lengths = lengths;
+    batch.target_classes = labels;
+    check(seqrnn_metrics_update(metrics, model, &batch),
+          "seqrnn_metrics_update");
+  }
+}
+
+/* ---- options
+ * ------------------------------------------------------------------ */
+
+static int parse_options(int argc, char **argv, options *o) {
+  o->dir = NULL;
+  o->epochs = 15;
+  o->patience = 4;
+  o->hidden = 64;
+  o->embed = 64;
+  o->batch = 32;
+  o->min_freq = 2;
+  o->threads = 1;
+  o->quick = 0;
+  o->lr = 0.002;
+  o->word_dropout = 0.2;
+  o->seed = 0;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    long *target = NULL;
+    double *real = NULL;
+    if (strcmp(a, "--quick") == 0) {
+      o->quick = 1;
+      continue;
+    }
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+      return -1;
+    if (strcmp(a, "--epochs") == 0)
+      target = &o->epochs;
+    else if (strcmp(a, "--patience") == 0)
+      target = &o->patience;
+    else if (strcmp(a, "--hidden") == 0)
+      target = &o->hidden;
+    else if (strcmp(a, "--embed") == 0)
+      target = &o->embed;
+    else if (strcmp(a, "--batch") == 0)
+      target = &o->batch;
+    else if (strcmp(a, "--min-freq") == 0)
+      target = &o->min_freq;
+    else if (strcmp(a, "--threads") == 0)
+      target = &o->threads;
+    else if (strcmp(a, "--lr") == 0)
+      real = &o->lr;
+    else if (strcmp(a, "--word-dropout") == 0)
+      real = &o->word_dropout;
+    if (target != NULL || real != NULL || strcmp(a, "--seed") == 0) {
+      if (v == NULL) {
+        fprintf(stderr, "sst2_classifier: %s needs a value\n", a);
+        return 0;
+      }
+      i++;
+      if (target != NULL)
+        *target = strtol(v, NULL, 10);
+      else if (real != NULL)
+        *real = strtod(v, NULL);
+      else
+        o->seed = strtoull(v, NULL, 10);
+    } else if (a[0] == '-') {
+      fprintf(stderr, "sst2_classifier: unknown option %s\n", a);
+      return 0;
+    } else {
+      o->dir = a;
+    }
+  }
+  if (o->epochs < 1 || o->patience < 1 || o->hidden < 1 || o->embed < 1 ||
+      o->batch < 1 || o->min_freq < 1 || o->threads < 1 || !(o->lr > 0) ||
+      !(o->word_dropout >= 0 && o->word_dropout < 1)) {
+    fprintf(stderr, "sst2_classifier: invalid option value\n");
+    return 0;
+  }
+  return 1;
+}
+
+/* ---- main
+ * --------------------------------------------------------------------- */
+
+int main(int argc, char **argv) {
+  options opt;
+  int parsed = parse_options(argc, argv, &opt);
+  if (parsed <= 0) {
+    fprintf(parsed < 0 ? stdout : stderr,
+            "usage: sst2_classifier [--quick] [--epochs N] [--patience N] "
+            "[--hidden N] [--embed N]\n"
+            "       [--batch N] [--lr X] [--min-freq N] [--word-dropout X] "
+            "[--threads N] [--seed N] [DIR]\n");
+    return parsed < 0 ? 0 : 2;
+  }
+  rng_state = opt.seed * 0x9E3779B97F4A7C15ull + 1;
+  check(seqrnn_set_num_threads((int32_t)opt.threads), "seqrnn_set_num_threads");
+  double began = now_seconds();
+
+  /* 1. The three splits, or the built-in sample. */
+  split train, dev, test;
+  if (opt.dir == NULL || !read_split(opt.dir, "train", &train) ||
+      !read_split(opt.dir, "dev", &dev) ||
+      !read_split(opt.dir, "test", &test)) {
+    printf("sst2_classifier: %s/{train,dev,test}.txt not found; using a tiny "
+           "built-in sample (its numbers mean nothing)\n",
+           opt.dir ? opt.dir : "(no DIR)");
+    long capacity[3] = {0, 0, 0};
+    memset(&train, 0, sizeof train);
+    memset(&dev, 0, sizeof dev);
+    memset(&test, 0, sizeof test);
+    for (int copy = 0; copy < 8; copy++)
+      for (long i = 0; i < SAMPLE_COUNT; i++)
+        add_line(&train, sample_text[i], &capacity[0]);
+    for (long i = 0; i < SAMPLE_COUNT; i++) {
+      add_line(&dev, sample_text[i], &capacity[1]);
+      add_line(&test, sample_text[i], &capacity[2]);
+    }
+  }
+  if (opt.quick) { /* a fifth of the training sentences, fewer epochs */
+    if (train.count > 1000) {
+      for (long i = train.count / 5; i < train.count; i++)
+        free(train.texts[i]);
+      train.count /= 5;
+    }
+    opt.epochs = 4;
+    opt.hidden = 32;
+  }
+
+  /* 2. Vocabulary from the training sentences only, then ids. */
+  vocabulary vocab = {NULL, 0, 0, 0};
+  process(&train, &vocab, 1);
+  assign_ids(&vocab, opt.min_freq);
+  process(&train, &vocab, 0);
+  process(&dev, &vocab, 0);
+  process(&test, &vocab, 0);
+  printf("seqrnn %s; train %ld, dev %ld, test %ld sentences; vocabulary %d "
+         "ids (min_freq %ld)\n",
+         seqrnn_version_string(), train.count, dev.count, test.count,
+         vocab.size, opt.min_freq);
+
+  /* 3. A bidirectional LSTM over word ids, one prediction per sentence. */
+  seqrnn_model_params mp = seqrnn_model_default_params();
+  mp.cell = SEQRNN_CELL_LSTM;
+  mp.vocab_size = vocab.size;
+  mp.input_size = opt.embed;
+  mp.hidden_size = opt.hidden;
+  mp.bidirectional = 1;
+  mp.output_size = 2;
+  mp.output_mode = SEQRNN_OUTPUT_LAST;
+  mp.loss = SEQRNN_LOSS_CROSS_ENTROPY;
+  mp.recurrent_dropout = 0.25f;
+  mp.head_dropout = 0.5f;
+  mp.seed = opt.seed;
+  seqrnn_model *model = NULL;
+  check(seqrnn_model_create(&mp, &model), "seqrnn_model_create");
+  seqrnn_train_params tp = seqrnn_train_default_params();
+  tp.learning_rate = (float)opt.lr;
+  tp.clip_norm = 5.0f;
+  tp.seed = opt.seed;
+  seqrnn_trainer *trainer = NULL;
+  check(seqrnn_trainer_create(model, &tp, &trainer), "seqrnn_trainer_create");
+  seqrnn_metrics *metrics = NULL;
+  check(seqrnn_metrics_create(2, &metrics), "seqrnn_metrics_create");
+  seqrnn_early_stopping *stop = NULL;
+  check(seqrnn_early_stopping_create(1, opt.patience, 0.0, &stop),
+        "seqrnn_early_stopping_create");
+
+  long max_len = 1;
+  split *all[3] = {&train, &dev, &test};
+  for (int k = 0; k < 3; k++)
+    for (long i = 0; i < all[k]->count; i++)
+      if (all[k]->lengths[i] > max_len)
+        max_len = (long)all[k]->lengths[i];
+  long rows = opt.batch > EVAL_BATCH ? opt.batch : EVAL_BATCH;
+  int32_t *tokens = xmalloc(sizeof(int32_t) * (size_t)(rows * max_len));
+  int64_t *lengths = xmalloc(sizeof(int64_t) * (size_t)rows);
+  int32_t *labels = xmalloc(sizeof(int32_t) * (size_t)rows);
+  long *order = xmalloc(sizeof(long) * (size_t)train.count);
+  long n_batches = (train.count + opt.batch - 1) / opt.batch;
+  long *batch_order = xmalloc(sizeof(long) * (size_t)n_batches);
+  const long chunk = 20 * opt.batch;
+
+  /* 4. Epochs of length-bucketed batches; dev accuracy after each. */
+  for (long epoch = 0; epoch < opt.epochs; epoch++) {
+    double start = now_seconds(), loss_sum = 0;
+    for (long i = 0; i < train.count; i++)
+      order[i] = i;
+    shuffle(order, train.count);
+    sort_lengths = train.lengths; /* sort each chunk by length */
+    for (long c = 0; c < train.count; c += chunk) {
+      long n = train.count - c < chunk ? train.count - c : chunk;
+      qsort(order + c, (size_t)n, sizeof(long), by_length);
+    }
+    for (long b = 0; b < n_batches; b++)
+      batch_order[b] = b;
+    shuffle(batch_order, n_batches);
+    for (long k = 0; k < n_batches; k++) {
+      long first = batch_order[k] * opt.batch;
+      long n =
+          train.count - first < opt.batch ? train.count - first : opt.batch;
+      long T = fill_batch(&train, order + first, n, opt.word_dropout, tokens,
+                          lengths, labels);
+      seqrnn_batch batch = seqrnn_batch_init(n, T);
+      batch.tokens = tokens;
+      batch.lengths = lengths;
+      batch.target_classes = labels;
+      float loss = 0;
+      check(seqrnn_trainer_step(trainer, &batch, &loss), "seqrnn_trainer_step");
+      loss_sum += loss;
+    }
+    measure(metrics, model, &dev, tokens, lengths, labels);
+    seqrnn_metrics_summary s;
+    check(seqrnn_metrics_get_summary(metrics, &s),
+          "seqrnn_metrics_get_summary");
+    int32_t halt = 0;
+    check(seqrnn_early_stopping_update(stop, model, s.accuracy, &halt),
+          "seqrnn_early_stopping_update");
+    printf("epoch %2ld  loss %.3f  dev accuracy %.4f  (%.1f s)\n", epoch + 1,
+           loss_sum / (double)n_batches, s.accuracy, now_seconds() - start);
+    fflush(stdout);
+    if (halt)
+      break;
+  }
+
+  /* 5. The best epoch's weights on the test sentences. */
+  check(seqrnn_early_stopping_restore(stop, model),
+        "seqrnn_early_stopping_restore");
+  double best = 0;
+  int64_t best_epoch = 0;
+  check(seqrnn_early_stopping_best(stop, &best, &best_epoch),
+        "seqrnn_early_stopping_best");
+  measure(metrics, model, &test, tokens, lengths, labels);
+  seqrnn_metrics_summary s;
+  check(seqrnn_metrics_get_summary(metrics, &s), "seqrnn_metrics_get_summary");
+  double seconds = now_seconds() - began;
+  printf("best dev accuracy %.4f (epoch %lld); test accuracy %.4f, macro F1 "
+         "%.4f; %.0f s\n",
+         best, (long long)best_epoch + 1, s.accuracy, s.macro_f1, seconds);
+  printf("RESULT test_accuracy=%.4f macro_f1=%.4f seconds=%.1f\n", s.accuracy,
+         s.macro_f1, seconds);
+
+  seqrnn_early_stopping_free(stop);
+  seqrnn_metrics_free(metrics);
+  seqrnn_trainer_free(trainer);
+  seqrnn_model_free(model);
+  free(tokens);
+  free(lengths);
+  free(labels);
+  free(order);
+  free(batch_order);
+  for (int k = 0; k < 3; k++) {
+    for (long i = 0; i < all[k]->count; i++) {
+      free(all[k]->ids[i]);
+      free(all[k]->texts[i]);
+    }
+    free(all[k]->ids);
+    free(all[k]->lengths);
+    free(all[k]->labels);
+    free(all[k]->texts);
+  }
+  for (long i = 0; i < vocab.capacity; i++)
+    free(vocab.slots[i].word);
+  free(vocab.slots);
+  return 0;
+}
