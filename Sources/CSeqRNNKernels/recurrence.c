@@ -31,6 +31,14 @@
 
 #define INLINE static inline __attribute__((always_inline))
 
+/* The register tiles must be fully unrolled, or their accumulators live on
+ * the stack and every FMA becomes a load and a store. */
+#if defined(__clang__)
+#define UNROLL _Pragma("clang loop unroll(full)")
+#else
+#define UNROLL _Pragma("GCC unroll 8")
+#endif
+
 enum { LANES = 16, MAX_ROWS = 8, MAX_VECTORS = 4 };
 
 /* ---- geometry -------------------------------------------------------- */
@@ -157,8 +165,7 @@ static void product_rows_generic(const product *p, int64_t row0, int rows) {
 AVX512 INLINE void tile_avx512(const product *p, int64_t row0, const int R,
                                const int V) {
   __m512 acc[MAX_ROWS][MAX_VECTORS];
-  for (int r = 0; r < R; r++)
-    for (int v = 0; v < V; v++)
+  UNROLL for (int r = 0; r < R; r++) UNROLL for (int v = 0; v < V; v++)
       acc[r][v] = _mm512_setzero_ps();
   const float *w = p->panel;
   for (int s = 0; s < p->segments; s++) {
@@ -166,25 +173,24 @@ AVX512 INLINE void tile_avx512(const product *p, int64_t row0, const int R,
     const float *a = p->a[s] + row0 * lda;
     for (int64_t k = 0; k < p->length; k++, w += V * LANES) {
       __m512 wv[MAX_VECTORS];
-      for (int v = 0; v < V; v++)
-        wv[v] = _mm512_loadu_ps(w + v * LANES);
-      for (int r = 0; r < R; r++) {
+      UNROLL for (int v = 0; v < V; v++) wv[v] = _mm512_loadu_ps(w + v * LANES);
+      UNROLL for (int r = 0; r < R; r++) {
         __m512 x = _mm512_set1_ps(a[r * lda + k]);
-        for (int v = 0; v < V; v++)
-          acc[r][v] = _mm512_fmadd_ps(x, wv[v], acc[r][v]);
+        UNROLL for (int v = 0; v < V; v++) acc[r][v] =
+            _mm512_fmadd_ps(x, wv[v], acc[r][v]);
       }
     }
   }
-  for (int v = 0; v < V; v++) {
+  UNROLL for (int v = 0; v < V; v++) {
     __mmask16 mask = (__mmask16)((1u << p->lanes[v]) - 1u);
-    for (int r = 0; r < R; r++)
-      _mm512_mask_storeu_ps(p->out + (row0 + r) * p->ldo + p->column[v], mask,
-                            acc[r][v]);
+    UNROLL for (int r = 0; r < R; r++) _mm512_mask_storeu_ps(
+        p->out + (row0 + r) * p->ldo + p->column[v], mask, acc[r][v]);
   }
 }
 
-#define TILE_CASES(V)                                                          \
-  switch (rows) {                                                              \
+/* Rows per tile: 6 x 4 vectors (24 accumulators) or 8 x 3 / 8 x 1, so
+ * accumulators, panel vectors and the broadcast fit the 32 registers. */
+#define TILE_UP_TO_6(V)                                                        \
   case 1:                                                                      \
     tile_avx512(p, row0, 1, V);                                                \
     break;                                                                     \
@@ -202,27 +208,45 @@ AVX512 INLINE void tile_avx512(const product *p, int64_t row0, const int R,
     break;                                                                     \
   case 6:                                                                      \
     tile_avx512(p, row0, 6, V);                                                \
-    break;                                                                     \
-  case 7:                                                                      \
-    tile_avx512(p, row0, 7, V);                                                \
-    break;                                                                     \
-  default:                                                                     \
-    tile_avx512(p, row0, 8, V);                                                \
-    break;                                                                     \
-  }
+    break;
 
 AVX512 static void product_rows_avx512(const product *p, int64_t row0,
                                        int rows) {
-  switch (p->vectors) {
-  case 1:
-    TILE_CASES(1) break;
-  case 3:
-    TILE_CASES(3) break;
-  case 4:
-    TILE_CASES(4) break;
-  default:
+  if (p->vectors == 4) {
+    switch (rows) {
+      TILE_UP_TO_6(4)
+    default:
+      product_rows_generic(p, row0, rows);
+      break;
+    }
+  } else if (p->vectors == 3) {
+    switch (rows) {
+      TILE_UP_TO_6(3)
+    case 7:
+      tile_avx512(p, row0, 7, 3);
+      break;
+    case 8:
+      tile_avx512(p, row0, 8, 3);
+      break;
+    default:
+      product_rows_generic(p, row0, rows);
+      break;
+    }
+  } else if (p->vectors == 1) {
+    switch (rows) {
+      TILE_UP_TO_6(1)
+    case 7:
+      tile_avx512(p, row0, 7, 1);
+      break;
+    case 8:
+      tile_avx512(p, row0, 8, 1);
+      break;
+    default:
+      product_rows_generic(p, row0, rows);
+      break;
+    }
+  } else {
     product_rows_generic(p, row0, rows);
-    break;
   }
 }
 
@@ -279,20 +303,19 @@ static void dot_rows_generic(const dot_product *d, int64_t n0, int64_t n1) {
 AVX512 INLINE void dot_tile_avx512(const dot_product *d, int64_t n0, int64_t b0,
                                    const int NR, const int NB) {
   __m512 acc[4][4];
-  for (int b = 0; b < NB; b++)
-    for (int r = 0; r < NR; r++)
+  UNROLL for (int b = 0; b < NB; b++) UNROLL for (int r = 0; r < NR; r++)
       acc[b][r] = _mm512_setzero_ps();
   const int64_t k = d->k;
   for (int64_t i = 0; i < k; i += LANES) {
     __mmask16 mask =
         k - i >= LANES ? (__mmask16)0xFFFF : (__mmask16)((1u << (k - i)) - 1u);
     __m512 w[4];
-    for (int r = 0; r < NR; r++)
-      w[r] = _mm512_maskz_loadu_ps(mask, d->w + (n0 + r) * k + i);
-    for (int b = 0; b < NB; b++) {
+    UNROLL for (int r = 0; r < NR; r++) w[r] =
+        _mm512_maskz_loadu_ps(mask, d->w + (n0 + r) * k + i);
+    UNROLL for (int b = 0; b < NB; b++) {
       __m512 x = _mm512_maskz_loadu_ps(mask, d->h + (b0 + b) * k + i);
-      for (int r = 0; r < NR; r++)
-        acc[b][r] = _mm512_fmadd_ps(x, w[r], acc[b][r]);
+      UNROLL for (int r = 0; r < NR; r++) acc[b][r] =
+          _mm512_fmadd_ps(x, w[r], acc[b][r]);
     }
   }
   for (int b = 0; b < NB; b++)
