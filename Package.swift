@@ -2,8 +2,10 @@
 // seqrnn: recurrent neural networks (RNN, LSTM, GRU) in Swift, with a C ABI.
 //
 // Targets, bottom to top (see docs/architecture.md):
-//   CSeqRNNSupport  C: runtime BLAS loading (with the CPU-type fix), thread-local errors
-//   CSeqRNNKernels  C: SIMD exp/sigmoid/tanh and fused cell passes, per-CPU clones
+//   CSeqRNNSupport  C: runtime BLAS loading (with the CPU-type fix), the thread team,
+//                   thread-local errors
+//   CSeqRNNKernels  C: SIMD exp/sigmoid/tanh, fused cell passes, the recurrence's own
+//                   GEMM and its two-core time loop, per-CPU clones
 //   SeqRNN          the pure-Swift core; also the library product for Swift embedders
 //   CSeqRNN         exposes include/seqrnn.h (the ABI) to Swift
 //   SeqRNNCAPI      `@c @implementation` exports of the header -> libseqrnn.so
@@ -21,7 +23,7 @@ let package = Package(
       dependencies: ["CSeqRNN"],
       linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]
     ),
-    .target(name: "CSeqRNNKernels"),
+    .target(name: "CSeqRNNKernels", dependencies: ["CSeqRNNSupport"]),
     .target(name: "SeqRNN", dependencies: ["CSeqRNNSupport", "CSeqRNNKernels"]),
     .target(name: "CSeqRNN"),
     .target(

@@ -928,10 +928,12 @@ seqrnn_status seqrnn_model_load_word_vectors(seqrnn_model *model,
  *  NULL. Loads the BLAS if it was not loaded yet. Thread-safe. */
 const char *seqrnn_blas_info(void);
 
-/** Sets how many threads seqrnn's compute may use in this process (BLAS
- *  threads and seqrnn's own parallel work), 1 or more; the default is the
- *  number of online CPUs. Results do not depend on it beyond float rounding
- *  of BLAS reductions. Call it between calls, not during one.
+/** Sets how many threads seqrnn's compute may use in this process, 1 or
+ *  more; the default is the number of online CPUs. seqrnn runs its own
+ *  threads (the recurrence splits hidden units across them, large GEMMs run
+ *  as two chunks) and keeps the BLAS single-threaded. Results do not depend
+ *  on it: work is divided by outputs, never along a sum. Call it between
+ *  calls, not during one.
  *  Returns SEQRNN_OK or SEQRNN_E_INVALID_ARGUMENT (threads < 1 or > 1024). */
 seqrnn_status seqrnn_set_num_threads(int32_t threads);
 

@@ -92,11 +92,34 @@ KERNEL void srnn_rnn_tanh_forward(const float *g, const float *r, float *h_next,
   }
 }
 
+KERNEL void srnn_rnn_relu_forward(const float *g, const float *r, float *h_next,
+                                  float *out, int64_t n) {
+  for (int64_t j = 0; j < n; j++) {
+    float sum = g[j] + r[j];
+    /* Written so NaN propagates (a plain max would hide it). */
+    float h = sum < 0.0f ? 0.0f : sum;
+    h_next[j] = h;
+    out[j] = h;
+  }
+}
+
+KERNEL void srnn_rnn_backward(const float *h_next, const float *dh,
+                              const float *dout, float *dgates, int64_t n,
+                              int relu) {
+  for (int64_t j = 0; j < n; j++) {
+    float total = dh[j] + dout[j];
+    float h = h_next[j];
+    float derivative = relu ? (h > 0.0f ? 1.0f : 0.0f) : 1.0f - h * h;
+    dgates[j] = total * derivative;
+  }
+}
+
 KERNEL void srnn_lstm_forward(float *g, const float *r, const float *c_prev,
                               float *c_next, float *h_next, float *out,
-                              int64_t n) {
-  float *gi = g, *gf = g + n, *gg = g + 2 * n, *go = g + 3 * n;
-  const float *ri = r, *rf = r + n, *rg = r + 2 * n, *ro = r + 3 * n;
+                              int64_t n, int64_t stride) {
+  float *gi = g, *gf = g + stride, *gg = g + 2 * stride, *go = g + 3 * stride;
+  const float *ri = r, *rf = r + stride, *rg = r + 2 * stride,
+              *ro = r + 3 * stride;
   for (int64_t j = 0; j < n; j++) {
     float i = sigmoid_f(gi[j] + ri[j]);
     float f = sigmoid_f(gf[j] + rf[j]);
@@ -117,11 +140,11 @@ KERNEL void srnn_lstm_forward(float *g, const float *r, const float *c_prev,
 KERNEL void srnn_lstm_backward(const float *gates, const float *c_prev,
                                const float *c_next, const float *dh,
                                const float *dout, float *dc, float *dgates,
-                               int64_t n) {
-  const float *gi = gates, *gf = gates + n, *gg = gates + 2 * n,
-              *go = gates + 3 * n;
-  float *di = dgates, *df = dgates + n, *dg = dgates + 2 * n,
-        *dgo = dgates + 3 * n;
+                               int64_t n, int64_t stride) {
+  const float *gi = gates, *gf = gates + stride, *gg = gates + 2 * stride,
+              *go = gates + 3 * stride;
+  float *di = dgates, *df = dgates + stride, *dg = dgates + 2 * stride,
+        *dgo = dgates + 3 * stride;
   for (int64_t j = 0; j < n; j++) {
     float i = gi[j], f = gf[j], c = gg[j], o = go[j];
     float total = dh[j] + dout[j];
@@ -137,9 +160,9 @@ KERNEL void srnn_lstm_backward(const float *gates, const float *c_prev,
 
 KERNEL void srnn_gru_forward(float *g, const float *r, const float *b_hn,
                              const float *h_prev, float *hn_part, float *h_next,
-                             float *out, int64_t n) {
-  float *gr = g, *gz = g + n, *gn = g + 2 * n;
-  const float *rr = r, *rz = r + n, *rn = r + 2 * n;
+                             float *out, int64_t n, int64_t stride) {
+  float *gr = g, *gz = g + stride, *gn = g + 2 * stride;
+  const float *rr = r, *rz = r + stride, *rn = r + 2 * stride;
   for (int64_t j = 0; j < n; j++) {
     float reset = sigmoid_f(gr[j] + rr[j]);
     float update = sigmoid_f(gz[j] + rz[j]);
@@ -158,9 +181,9 @@ KERNEL void srnn_gru_forward(float *g, const float *r, const float *b_hn,
 KERNEL void srnn_gru_backward(const float *gates, const float *h_prev,
                               const float *hn_part, const float *dh,
                               const float *dout, float *dgates, float *dhn,
-                              float *direct, int64_t n) {
-  const float *gr = gates, *gz = gates + n, *gn = gates + 2 * n;
-  float *dr = dgates, *dz = dgates + n, *dn = dgates + 2 * n;
+                              float *direct, int64_t n, int64_t stride) {
+  const float *gr = gates, *gz = gates + stride, *gn = gates + 2 * stride;
+  float *dr = dgates, *dz = dgates + stride, *dn = dgates + 2 * stride;
   for (int64_t j = 0; j < n; j++) {
     float reset = gr[j], update = gz[j], candidate = gn[j];
     float total = dh[j] + dout[j];

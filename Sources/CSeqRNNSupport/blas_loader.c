@@ -92,10 +92,17 @@ static void load_blas(void) {
   int set_core = core != NULL && getenv("OPENBLAS_CORETYPE") == NULL;
   if (set_core)
     setenv("OPENBLAS_CORETYPE", core, 0);
+  /* One BLAS thread (see below); set before loading so OpenBLAS does not
+   * even start its pool. */
+  int set_threads = getenv("OPENBLAS_NUM_THREADS") == NULL;
+  if (set_threads)
+    setenv("OPENBLAS_NUM_THREADS", "1", 0);
   const char *name = NULL;
   void *handle = open_first_blas(&name);
   if (set_core)
     unsetenv("OPENBLAS_CORETYPE");
+  if (set_threads)
+    unsetenv("OPENBLAS_NUM_THREADS");
   if (handle == NULL)
     return;
   sgemm_fn s = (sgemm_fn)dlsym(handle, "cblas_sgemm");
@@ -106,7 +113,11 @@ static void load_blas(void) {
   }
   blas_sgemm = s;
   blas_dgemm = d;
+  /* seqrnn runs its own threads (srnn_team_run): a BLAS call handles one
+   * chunk on one thread, so the BLAS's own pool never competes with them. */
   blas_set_threads = (set_threads_fn)dlsym(handle, "openblas_set_num_threads");
+  if (blas_set_threads != NULL)
+    blas_set_threads(1);
   info_fn config = (info_fn)dlsym(handle, "openblas_get_config");
   info_fn corename = (info_fn)dlsym(handle, "openblas_get_corename");
   if (config != NULL && corename != NULL)
@@ -131,8 +142,6 @@ void srnn_blas_set_threads(int threads) {
   if (threads <= 0)
     return;
   thread_budget = threads;
-  if (blas_set_threads != NULL)
-    blas_set_threads(threads);
 }
 
 int srnn_thread_budget(void) {
@@ -172,18 +181,81 @@ int srnn_thread_budget(void) {
 BUILTIN_GEMM(builtin_sgemm, float)
 BUILTIN_GEMM(builtin_dgemm, double)
 
-void srnn_sgemm(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha,
-                const float *a, int64_t lda, const float *b, int64_t ldb,
-                float beta, float *c, int64_t ldc) {
+static void sgemm_one_thread(int ta, int tb, int64_t m, int64_t n, int64_t k,
+                             float alpha, const float *a, int64_t lda,
+                             const float *b, int64_t ldb, float beta, float *c,
+                             int64_t ldc) {
   if (m <= 0 || n <= 0)
     return;
-  ensure_loaded();
   if (blas_sgemm != NULL && k > 0)
     blas_sgemm(CBLAS_ROW_MAJOR, ta ? CBLAS_TRANS : CBLAS_NO_TRANS,
                tb ? CBLAS_TRANS : CBLAS_NO_TRANS, (int)m, (int)n, (int)k, alpha,
                a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
   else
     builtin_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+/* Large products run as two chunks, split along the longer of M and N at a
+ * multiple of 16: on two threads when the budget allows, else one after the
+ * other. The chunks depend on the shape only, so every element is computed
+ * by the same BLAS call whatever the thread count: results do not change
+ * with it. */
+enum { SPLIT_FLOPS = 1 << 18, SPLIT_ALIGN = 16 };
+
+typedef struct gemm_job {
+  int ta, tb;
+  int64_t m, n, k;
+  float alpha, beta;
+  const float *a, *b;
+  float *c;
+  int64_t lda, ldb, ldc;
+  int split_m;
+  int64_t cut;
+} gemm_job;
+
+static void gemm_chunk(const gemm_job *j, int part) {
+  int64_t size = j->split_m ? j->m : j->n;
+  int64_t first = part == 0 ? 0 : j->cut,
+          count = part == 0 ? j->cut : size - j->cut;
+  if (j->split_m) {
+    const float *a = j->ta ? j->a + first : j->a + first * j->lda;
+    sgemm_one_thread(j->ta, j->tb, count, j->n, j->k, j->alpha, a, j->lda, j->b,
+                     j->ldb, j->beta, j->c + first * j->ldc, j->ldc);
+  } else {
+    const float *b = j->tb ? j->b + first * j->ldb : j->b + first;
+    sgemm_one_thread(j->ta, j->tb, j->m, count, j->k, j->alpha, j->a, j->lda, b,
+                     j->ldb, j->beta, j->c + first, j->ldc);
+  }
+}
+
+static void gemm_member(void *context, int index, int count,
+                        srnn_barrier *barrier) {
+  (void)barrier;
+  for (int part = index; part < 2; part += count)
+    gemm_chunk(context, part);
+}
+
+void srnn_sgemm(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha,
+                const float *a, int64_t lda, const float *b, int64_t ldb,
+                float beta, float *c, int64_t ldc) {
+  if (m <= 0 || n <= 0)
+    return;
+  ensure_loaded();
+  int split_m = m >= n;
+  int64_t size = split_m ? m : n;
+  if ((double)m * (double)n * (double)k < SPLIT_FLOPS ||
+      size < 2 * SPLIT_ALIGN) {
+    sgemm_one_thread(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
+  gemm_job job = {
+      ta,   tb,      m,
+      n,    k,       alpha,
+      beta, a,       b,
+      c,    lda,     ldb,
+      ldc,  split_m, (size / 2 + SPLIT_ALIGN - 1) / SPLIT_ALIGN * SPLIT_ALIGN};
+  int threads = srnn_thread_budget();
+  srnn_team_run(threads < 2 ? 1 : 2, gemm_member, &job);
 }
 
 void srnn_dgemm(int ta, int tb, int64_t m, int64_t n, int64_t k, double alpha,

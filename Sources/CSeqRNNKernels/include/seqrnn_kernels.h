@@ -12,8 +12,9 @@
  * rounded result (tested against double precision), so outputs agree with
  * PyTorch to about 1e-6 relative.
  *
- * Row kernels work on one sequence's row of n = hidden units; gate blocks
- * are laid out [i|f|g|o] (LSTM) or [r|z|n] (GRU) with stride n.
+ * Row kernels work on n hidden units of one sequence's row; gate blocks
+ * are laid out [i|f|g|o] (LSTM) or [r|z|n] (GRU), stride elements apart
+ * (the hidden size: a caller may hand a kernel a slice of the units).
  */
 #ifndef SEQRNN_KERNELS_H
 #define SEQRNN_KERNELS_H
@@ -35,18 +36,28 @@ void srnn_tanh(const float *x, float *y, int64_t n);
 void srnn_rnn_tanh_forward(const float *g, const float *r, float *h_next,
                            float *out, int64_t n);
 
+/** ReLU RNN forward: h = max(g + r, 0) (NaN stays NaN). */
+void srnn_rnn_relu_forward(const float *g, const float *r, float *h_next,
+                           float *out, int64_t n);
+
+/** RNN backward: dgates = (dh + dout) * f'(h) with f' = 1 - h^2 (tanh) or
+ *  [h > 0] (relu), from the step's output h_next. */
+void srnn_rnn_backward(const float *h_next, const float *dh, const float *dout,
+                       float *dgates, int64_t n, int relu);
+
 /** LSTM forward. g: [4n] input projections (biases folded), overwritten
  *  with the activated gates i, f, g, o; r: [4n] recurrent products;
  *  c = f * c_prev + i * g; h = o * tanh(c). */
 void srnn_lstm_forward(float *g, const float *r, const float *c_prev,
-                       float *c_next, float *h_next, float *out, int64_t n);
+                       float *c_next, float *h_next, float *out, int64_t n,
+                       int64_t stride);
 
 /** LSTM backward. gates: activated i, f, g, o; dh: carried dL/dh (read);
  *  dout: this step's dL/d(output); dc: carried dL/dc (read, then replaced
  *  by dL/dc_prev); dgates: [4n] pre-activation gradients (written). */
 void srnn_lstm_backward(const float *gates, const float *c_prev,
                         const float *c_next, const float *dh, const float *dout,
-                        float *dc, float *dgates, int64_t n);
+                        float *dc, float *dgates, int64_t n, int64_t stride);
 
 /** GRU forward. g: [3n] input projections (b_ih + b_hh folded for r and z,
  *  b_in only for n), overwritten with r, z, n; r: [3n] recurrent products
@@ -54,14 +65,15 @@ void srnn_lstm_backward(const float *gates, const float *c_prev,
  *  h = (1 - z) * n + z * h_prev. */
 void srnn_gru_forward(float *g, const float *r, const float *b_hn,
                       const float *h_prev, float *hn_part, float *h_next,
-                      float *out, int64_t n);
+                      float *out, int64_t n, int64_t stride);
 
 /** GRU backward: dgates [3n] (r, z pre-activations and n pre-activation),
  *  dhn: dL/d(hn_part) [n], direct: z * (dh + dout), the part of dL/dh_prev
  *  not going through W_hh. */
 void srnn_gru_backward(const float *gates, const float *h_prev,
                        const float *hn_part, const float *dh, const float *dout,
-                       float *dgates, float *dhn, float *direct, int64_t n);
+                       float *dgates, float *dhn, float *direct, int64_t n,
+                       int64_t stride);
 
 /** Softmax cross-entropy of one row of logits [n] against class target:
  *  returns the loss -log softmax(x)[target]; writes scale * (softmax - onehot)
@@ -69,6 +81,60 @@ void srnn_gru_backward(const float *gates, const float *h_prev,
 double srnn_softmax_cross_entropy(const float *logits, int64_t n,
                                   int32_t target, float scale, float *grad,
                                   int64_t *argmax);
+
+/** Cell codes of srnn_recurrence (the order of Swift's CellType). */
+enum {
+  SRNN_CELL_RNN_TANH = 0,
+  SRNN_CELL_RNN_RELU = 1,
+  SRNN_CELL_LSTM = 2,
+  SRNN_CELL_GRU = 3
+};
+
+/** One direction of one recurrent layer over all its time steps, run on up
+ *  to `threads` cores (recurrence.c says how). Time-major buffers as the
+ *  engine's tape lays them out: B = batch, H = hidden, G = gates, T = steps.
+ *  Forward reads/writes the fields marked F, backward those marked B. */
+typedef struct srnn_recurrence {
+  int32_t cell;    /**< SRNN_CELL_* */
+  int32_t reverse; /**< 1: the backward direction (reads slot t+1) */
+  int32_t threads; /**< team size to use (>= 1) */
+  int64_t batch, hidden, steps;
+  const int64_t *lengths; /**< [B] valid steps of each sequence */
+  const float *weight_hh; /**< [G*H][H] row-major (PyTorch's layout) */
+  float *packed;          /**< srnn_recurrence_packed_size floats */
+  float *scratch;         /**< srnn_recurrence_scratch_size floats */
+  float *product;         /**< F: [B][G*H]; B: [B][H] */
+  float *gates;           /**< [T][B][G*H]: F in: projections, out: activated */
+  float *states;          /**< [T+1][B][H] hidden states */
+  float *cells;           /**< [T+1][B][H] LSTM cell states, else NULL */
+  float *gru_hidden;      /**< [T][B][H] GRU W_hn h + b_hn, else NULL */
+  const float *gru_bias;  /**< F: [H] GRU b_hn, else NULL */
+  float *output;          /**< F: this direction's column of [T][B][stride] */
+  int64_t output_stride;  /**< row stride of output / output_gradient */
+  const float *recurrent_mask;  /**< [B][H] variational mask or NULL */
+  const float *output_gradient; /**< B: like output */
+  float *gate_gradients; /**< B: [T][B][G*H] pre-activation gradients out */
+  float *gru_hidden_gradients; /**< B: [T][B][H] GRU, else NULL */
+  float *hidden_carry;         /**< B: [B][H] dL/dh, zero on entry */
+  float *cell_carry;           /**< B: [B][H] LSTM dL/dc, zero on entry */
+  float *direct;               /**< B: [B][H] GRU scratch, else NULL */
+} srnn_recurrence;
+
+/** Floats of srnn_recurrence.packed for a cell and hidden size. */
+int64_t srnn_recurrence_packed_size(int32_t cell, int64_t hidden);
+
+/** Floats of srnn_recurrence.scratch for a batch, hidden size and team. */
+int64_t srnn_recurrence_scratch_size(int64_t batch, int64_t hidden,
+                                     int32_t threads);
+
+/** The forward time loop: per step h_prev x W_hh^T and the fused cell pass;
+ *  padded steps pass the state through and write zero outputs. */
+void srnn_recurrence_forward(const srnn_recurrence *job);
+
+/** The backward time loop: per step the gate gradients and the carried
+ *  dL/dh_prev (and dL/dc); padded steps get zero gate gradients and keep
+ *  their carries. The weight gradients are left to the caller. */
+void srnn_recurrence_backward(const srnn_recurrence *job);
 
 #ifdef __cplusplus
 }

@@ -40,6 +40,23 @@ void srnn_blas_set_threads(int threads);
  *  number of online CPUs. */
 int srnn_thread_budget(void);
 
+/** A barrier shared by the members of one team job. */
+typedef struct srnn_barrier srnn_barrier;
+
+/** A team job: member index in [0, count) of count members. Every member
+ *  must call srnn_barrier_wait(barrier) the same number of times. */
+typedef void (*srnn_team_fn)(void *context, int index, int count,
+                             srnn_barrier *barrier);
+
+/** Runs fn on up to threads members at once (the caller is member 0; the
+ *  others are long-lived workers) and returns when all have finished. If
+ *  the team is already running another job (a concurrent call), fn runs on
+ *  the caller alone with count 1. */
+void srnn_team_run(int threads, srnn_team_fn fn, void *context);
+
+/** Waits until every member of the job has arrived (no-op for count 1). */
+void srnn_barrier_wait(srnn_barrier *barrier);
+
 /** Static text of a status code (see seqrnn_status_string). */
 const char *srnn_status_text(int code);
 

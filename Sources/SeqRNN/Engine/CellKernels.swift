@@ -50,11 +50,11 @@ package struct CellKernels<T: EngineScalar> {
         case .lstm:
           srnn_lstm_forward(
             f32(g), f32(r), f32(cPrevious! + b * h), f32(cNext! + b * h), f32(hn), f32(out),
-            Int64(h))
+            Int64(h), Int64(h))
         case .gru:
           srnn_gru_forward(
             f32(g), f32(r), f32(gruBias), f32(hp), f32(gruHidden! + b * h), f32(hn), f32(out),
-            Int64(h))
+            Int64(h), Int64(h))
         case .rnnRelu: break
         }
         continue
@@ -144,11 +144,11 @@ package struct CellKernels<T: EngineScalar> {
         if cell == .lstm {
           srnn_lstm_backward(
             f32(g), f32(cPrevious! + b * h), f32(cNext! + b * h), f32(dh), f32(dOut),
-            f32(cellCarry + b * h), f32(dG), Int64(h))
+            f32(cellCarry + b * h), f32(dG), Int64(h), Int64(h))
         } else {
           srnn_gru_backward(
             f32(g), f32(hPrevious + b * h), f32(gruHidden! + b * h), f32(dh), f32(dOut), f32(dG),
-            f32(gruHiddenGradients + b * h), f32(directPath + b * h), Int64(h))
+            f32(gruHiddenGradients + b * h), f32(directPath + b * h), Int64(h), Int64(h))
         }
         continue
       }
@@ -198,12 +198,12 @@ package struct CellKernels<T: EngineScalar> {
 /// Reinterprets an engine pointer as float32 for the C kernels; only called
 /// when `T` is `Float`, so the memory really holds floats.
 @inline(__always)
-private func f32<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> {
+func f32<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> {
   UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
 }
 
 /// Read-only variant of `f32`.
 @inline(__always)
-private func f32<T>(_ p: UnsafePointer<T>) -> UnsafePointer<Float> {
+func f32<T>(_ p: UnsafePointer<T>) -> UnsafePointer<Float> {
   UnsafeRawPointer(p).assumingMemoryBound(to: Float.self)
 }

@@ -139,59 +139,65 @@ extension Engine {
     let zonedHidden = scratch.zoneoutHidden!
     let zonedCell = scratch.zoneoutCell!
 
-    for step in 0..<t {
-      let s = direction == 0 ? t - 1 - step : step
-      let (previous, next) = direction == 0 ? (s, s + 1) : (s + 1, s)
-      let dGStep = dG + s * b * gh
-      let dHnStep = dHn + s * b * h
-      let dOutStep = outputGradient + s * b * config.directions * h
-      if zoneout.isActive {
-        zoneout.backwardStep(
-          step: s, lengths: input.lengths, outputGradient: dOutStep,
-          outputStride: config.directions * h, outputOffset: direction * h, hiddenCarry: dh,
-          cellCarry: dc, directHidden: zonedHidden, directCell: zonedCell)
-      }
-      // With zoneout the derivatives need the new values before mixing.
-      let newHidden = candidates.map { $0 + s * b * h } ?? states + next * b * h
-      let newCell = cells.map { candidates.map { $0 + s * b * h } ?? $0 + next * b * h }
-      kernels.backwardStep(
-        step: s, lengths: input.lengths, gates: gates + s * b * gh,
-        outputGradient: dOutStep,
-        hPrevious: states + previous * b * h,
-        hNext: config.cell == .lstm ? states + next * b * h : newHidden,
-        cPrevious: cells.map { UnsafePointer($0 + previous * b * h) },
-        cNext: newCell.map { UnsafePointer($0) },
-        gruHidden: isGRU ? UnsafePointer(tape.gruHidden[layer][direction] + s * b * h) : nil,
-        hiddenCarry: dh, cellCarry: dc, gateGradients: dGStep, gruHiddenGradients: dHnStep,
-        directPath: direct)
-      // dL/dh_prev = dG x W_hh (GRU: the n block goes through dHn instead).
-      if isGRU {
-        T.gemm(false, false, b, h, 2 * h, 1, dGStep, gh, whh, h, 0, result, h)
-        T.gemm(false, false, b, h, h, 1, dHnStep, h, whh + 2 * h * h, h, 1, result, h)
-      } else {
-        T.gemm(false, false, b, h, gh, 1, dGStep, gh, whh, h, 0, result, h)
-      }
-      for i in 0..<b where s < input.lengths[i] {
-        let carry = dh + i * h
-        let product = result + i * h
-        // W_hh saw the masked previous state.
-        if let recurrentMask {
-          let m = recurrentMask + i * h
-          for j in 0..<h { product[j] *= T(m[j]) }
-        }
-        if isGRU {
-          let path = direct + i * h
-          for j in 0..<h { carry[j] = product[j] + path[j] }
-        } else {
-          carry.update(from: product, count: h)
-        }
+    if usesRecurrenceKernel(tape, zoneout: zoneout) {
+      recurrenceBackward(
+        layer: layer, direction: direction, input: input, tape: tape, scratch: scratch,
+        outputGradient: outputGradient, recurrentMask: recurrentMask)
+    } else {
+      for step in 0..<t {
+        let s = direction == 0 ? t - 1 - step : step
+        let (previous, next) = direction == 0 ? (s, s + 1) : (s + 1, s)
+        let dGStep = dG + s * b * gh
+        let dHnStep = dHn + s * b * h
+        let dOutStep = outputGradient + s * b * config.directions * h
         if zoneout.isActive {
-          let kept = zonedHidden + i * h
-          for j in 0..<h { carry[j] += kept[j] }
-          if config.cell == .lstm {
-            let cellCarry = dc + i * h
-            let keptCell = zonedCell + i * h
-            for j in 0..<h { cellCarry[j] += keptCell[j] }
+          zoneout.backwardStep(
+            step: s, lengths: input.lengths, outputGradient: dOutStep,
+            outputStride: config.directions * h, outputOffset: direction * h, hiddenCarry: dh,
+            cellCarry: dc, directHidden: zonedHidden, directCell: zonedCell)
+        }
+        // With zoneout the derivatives need the new values before mixing.
+        let newHidden = candidates.map { $0 + s * b * h } ?? states + next * b * h
+        let newCell = cells.map { candidates.map { $0 + s * b * h } ?? $0 + next * b * h }
+        kernels.backwardStep(
+          step: s, lengths: input.lengths, gates: gates + s * b * gh,
+          outputGradient: dOutStep,
+          hPrevious: states + previous * b * h,
+          hNext: config.cell == .lstm ? states + next * b * h : newHidden,
+          cPrevious: cells.map { UnsafePointer($0 + previous * b * h) },
+          cNext: newCell.map { UnsafePointer($0) },
+          gruHidden: isGRU ? UnsafePointer(tape.gruHidden[layer][direction] + s * b * h) : nil,
+          hiddenCarry: dh, cellCarry: dc, gateGradients: dGStep, gruHiddenGradients: dHnStep,
+          directPath: direct)
+        // dL/dh_prev = dG x W_hh (GRU: the n block goes through dHn instead).
+        if isGRU {
+          T.gemm(false, false, b, h, 2 * h, 1, dGStep, gh, whh, h, 0, result, h)
+          T.gemm(false, false, b, h, h, 1, dHnStep, h, whh + 2 * h * h, h, 1, result, h)
+        } else {
+          T.gemm(false, false, b, h, gh, 1, dGStep, gh, whh, h, 0, result, h)
+        }
+        for i in 0..<b where s < input.lengths[i] {
+          let carry = dh + i * h
+          let product = result + i * h
+          // W_hh saw the masked previous state.
+          if let recurrentMask {
+            let m = recurrentMask + i * h
+            for j in 0..<h { product[j] *= T(m[j]) }
+          }
+          if isGRU {
+            let path = direct + i * h
+            for j in 0..<h { carry[j] = product[j] + path[j] }
+          } else {
+            carry.update(from: product, count: h)
+          }
+          if zoneout.isActive {
+            let kept = zonedHidden + i * h
+            for j in 0..<h { carry[j] += kept[j] }
+            if config.cell == .lstm {
+              let cellCarry = dc + i * h
+              let keptCell = zonedCell + i * h
+              for j in 0..<h { cellCarry[j] += keptCell[j] }
+            }
           }
         }
       }

@@ -119,6 +119,12 @@ package struct Engine<T: EngineScalar> {
     let zoneout = Zoneout<T>(
       config: config, hiddenMask: masks?.zoneoutHidden[layer][direction],
       cellMask: masks?.zoneoutCell[layer][direction], batch: b)
+    if usesRecurrenceKernel(tape, zoneout: zoneout) {
+      recurrenceForward(
+        layer: layer, direction: direction, input: input, tape: tape,
+        recurrentMask: recurrentMask)
+      return
+    }
     for step in 0..<t {
       let s = direction == 0 ? step : t - 1 - step
       let (previous, next) = direction == 0 ? (s, s + 1) : (s + 1, s)

@@ -41,9 +41,15 @@ package final class Tape<T: EngineScalar>: @unchecked Sendable {
   package private(set) var recurrentProduct: UnsafeMutablePointer<T>!
   /// With recurrent dropout, the masked previous state of a step `[B][H]`.
   package private(set) var maskedPrevious: UnsafeMutablePointer<T>?
+  /// float32: `W_hh` packed for the recurrence kernel (forward and backward
+  /// panels of one layer direction at a time) and its per-thread scratch.
+  package private(set) var recurrencePacked: UnsafeMutablePointer<T>?
+  package private(set) var recurrenceScratch: UnsafeMutablePointer<T>?
+  /// Threads the recurrence kernel may use with these buffers.
+  package private(set) var teamSize = 1
 
   private let arena = Arena<T>()
-  private var plannedFor: (b: Int, t: Int, training: Bool) = (0, 0, false)
+  private var plannedFor: (b: Int, t: Int, training: Bool, team: Int) = (0, 0, false, 0)
 
   /// Creates an empty tape; `prepare` sizes it.
   package init() {}
@@ -54,11 +60,13 @@ package final class Tape<T: EngineScalar>: @unchecked Sendable {
   package func prepare(
     _ config: ModelConfiguration, batchSize b: Int, seqLen t: Int, training: Bool = false
   ) throws(SeqRNNError) {
-    if plannedFor == (b, t, training) { return }
-    plannedFor = (0, 0, false)
+    let team = Recurrence.teamSize()
+    if plannedFor == (b, t, training, team) { return }
+    plannedFor = (0, 0, false, 0)
     let h = config.hiddenSize
     let d = config.directions
     let layers = config.numLayers
+    let recurrence = Recurrence.sizes(config, batch: b, team: team, scalar: T.self)
     let gh = config.cell.gateCount * h
     let rows = config.outputMode == .sequence ? t * b : b
     let layerDropout = training && config.dropout > 0
@@ -76,6 +84,7 @@ package final class Tape<T: EngineScalar>: @unchecked Sendable {
       + (keepCandidates ? fp(t * b * h) : 0)
     total += layers * (fp(t * b * d * h) + d * perDirection)
     total += layerDropout ? (layers - 1) * fp(t * b * d * h) : 0
+    total += fp(recurrence.packed) + fp(recurrence.scratch)
     try arena.reset(capacity: total)
 
     input = arena.take(t * b * config.embeddingOrInputSize)
@@ -99,10 +108,13 @@ package final class Tape<T: EngineScalar>: @unchecked Sendable {
     logits = arena.take(rows * config.outputSize)
     recurrentProduct = arena.take(b * gh)
     maskedPrevious = recurrentDropout ? arena.take(b * h) : nil
+    recurrencePacked = recurrence.packed > 0 ? arena.take(recurrence.packed) : nil
+    recurrenceScratch = recurrence.scratch > 0 ? arena.take(recurrence.scratch) : nil
+    teamSize = team
     batchSize = b
     seqLen = t
     headRows = rows
-    plannedFor = (b, t, training)
+    plannedFor = (b, t, training, team)
   }
 }
 
