@@ -98,7 +98,7 @@ def test_concurrent_evaluate_and_streams_equal_single_thread_results():
 
 def test_long_predict_does_not_block_other_python_threads():
     model = seqrnn.Model("lstm", input_size=32, hidden_size=256, output_size=8, seed=0)
-    x = np.random.default_rng(0).normal(size=(128, 160, 32)).astype(np.float32)
+    x = np.random.default_rng(0).normal(size=(256, 320, 32)).astype(np.float32)
     model.predict(x[:2, :2])  # warm up
     window = {}
 
