@@ -7,8 +7,11 @@
 # Sets up bench/.venv first (bench/setup.sh: PyTorch, numpy, seqrnn) when torch
 # or seqrnn is not importable there, or when --reinstall-seqrnn asks to
 # reinstall seqrnn (after the library changed; SEQRNN_LIBRARY=/abs/libseqrnn.so
-# skips its Swift build). Every other argument goes to bench/run.py (see
-# `bash bench/run.sh --help`). Results: bench/results/latest.{json,md}.
+# skips its Swift build); BENCH_VENV=/path/to/venv uses another venv. Every
+# other argument goes to bench/run.py (see `bash bench/run.sh --help`). run.py
+# first measures the fp32 peak with bench/peak_flops.c, which it compiles with
+# the system C compiler into bench/.build/. Results:
+# bench/results/latest.{json,md}.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -21,6 +24,15 @@ for arg in "$@"; do
         setup_args+=("$arg")
     else
         run_args+=("$arg")
+    fi
+done
+
+# --help needs nothing installed: answer it with any Python that has numpy.
+for arg in "${run_args[@]}"; do
+    if [[ "$arg" == "-h" || "$arg" == "--help" ]]; then
+        python="$venv/bin/python"
+        [[ -x "$python" ]] || python=python3
+        exec "$python" "$here/run.py" --help
     fi
 done
 
