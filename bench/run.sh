@@ -27,12 +27,16 @@ for arg in "$@"; do
     fi
 done
 
-# --help needs nothing installed: answer it with any Python that has numpy.
+# --help installs nothing: run.py's full help once the venv exists, else
+# this script's own header.
 for arg in "${run_args[@]}"; do
     if [[ "$arg" == "-h" || "$arg" == "--help" ]]; then
-        python="$venv/bin/python"
-        [[ -x "$python" ]] || python=python3
-        exec "$python" "$here/run.py" --help
+        if [[ -x "$venv/bin/python" ]] && "$venv/bin/python" -c 'import torch' 2>/dev/null; then
+            exec "$venv/bin/python" "$here/run.py" --help
+        fi
+        sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
+        echo "(run.py's full --help is available once bench/setup.sh has created the venv)"
+        exit 0
     fi
 done
 
