@@ -1,4 +1,4 @@
-"""seqrnn versus PyTorch on CPU, side by side, in one run (issue 4's benchmark).
+"""seqrnn versus PyTorch on CPU, side by side, in one run (issues 4 and 5's benchmark).
 
 Usage (from the repository root; ``bash bench/run.sh`` sets up the venv first)::
 
@@ -6,11 +6,17 @@ Usage (from the repository root; ``bash bench/run.sh`` sets up the venv first)::
 
 Phases:
 
+0. The machine's fp32 peak: ``peak_flops.c`` (a register-only FMA loop) is
+   compiled with the system C compiler into ``bench/.build/`` and run for 1
+   and 2 threads (and every ``--threads`` count); the "% of peak" columns
+   divide by it. Without a C compiler: issue 4's nominal 540 GFLOP/s for the
+   2 cores (270 per thread), and the report says so.
 1. Parity, before anything is timed: every PyTorch model's ``state_dict`` is
    loaded into the seqrnn model, and forward outputs must agree to 1e-5 and
    every gradient to 1e-4, relative to the largest magnitude of the PyTorch
    value (small models of every cell, then each selected row's own shape).
-   Any failure aborts the run.
+   Rows with dropout are checked in evaluation mode (dropout off): random
+   masks cannot be compared. Any failure aborts the run.
 2. Timing: for each row and thread count, a warm-up of each side, then
    repetitions alternating seqrnn and PyTorch (A B A B ...); the medians of
    the per-iteration times are compared.
@@ -35,18 +41,20 @@ import re
 import statistics
 import subprocess
 import sys
+import textwrap
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import peak as peak_flops
 import side_seqrnn
 import side_torch
 from specs import (
     MEMORY_ROW,
     MEMORY_STEPS,
-    PEAK_GFLOPS_PER_THREAD,
+    NOMINAL_PEAK_GFLOPS_PER_THREAD,
     Batch,
     Row,
     all_rows,
@@ -59,6 +67,10 @@ HERE = Path(__file__).resolve().parent
 #: Tolerances of the parity checks, relative to the PyTorch value's scale.
 FORWARD_RTOL = 1e-5
 GRADIENT_RTOL = 1e-4
+
+#: Rows with dropout: the smallest relative change of the gradients between
+#: training mode (masks) and evaluation mode that shows dropout acting.
+DROPOUT_ACTS = 1e-2
 
 #: Mean cores used by other processes above which a row is flagged as
 #: disturbed (2 threads on a 2-core machine leave nothing for them).
@@ -84,6 +96,30 @@ TORCH_PATHS = {
     "infer": "module under torch.inference_mode()",
     "stream": "module on a [1, 1] input carrying (h, c), torch.inference_mode()",
 }
+
+
+def timed_call(row: Row, side: str) -> str:
+    """What ``side``'s timed loop calls for ``row`` (dropout included)."""
+    call = (SEQRNN_PATHS if side == "seqrnn" else TORCH_PATHS)[row.kind]
+    if side == "seqrnn":
+        rates = [
+            f"{name}={rate:g}"
+            for name, rate in (
+                ("dropout", row.dropout),
+                ("recurrent_dropout", row.recurrent_dropout),
+            )
+            if rate
+        ]
+        return f"{call}; Model({', '.join(rates)})" if rates else call
+    if row.recurrent_dropout:
+        return (
+            f"{call}; the module's recurrent layers are side_torch.VariationalLSTM "
+            f"(recurrent dropout {row.recurrent_dropout:g}: one input-projection "
+            "GEMM per layer, then per step addmm + gates in eager PyTorch)"
+        )
+    if row.dropout:
+        return f"{call}; nn.LSTM(dropout={row.dropout:g}), module in train mode"
+    return call
 
 
 # -- parity --------------------------------------------------------------------
@@ -150,12 +186,28 @@ def small_rows() -> list[Row]:
     return rows
 
 
+def has_dropout(row: Row) -> bool:
+    return bool(row.dropout or row.recurrent_dropout)
+
+
 def check_row(row: Row, *, gradients: bool, stream_steps: int = 0) -> list[Check]:
     """Parity of one configuration: PyTorch weights loaded into seqrnn, then
     outputs, the loss and (optionally) every gradient compared; with
-    ``stream_steps``, also step-by-step outputs against PyTorch's."""
+    ``stream_steps``, also step-by-step outputs against PyTorch's.
+
+    Rows with dropout cannot be compared with dropout on (each side draws its
+    own random masks), so they are compared in evaluation mode: outputs of the
+    dropout model (seqrnn's ``predict`` never drops; the PyTorch module in
+    ``eval()``), and the loss and gradients of the same weights with the
+    rates at 0 (seqrnn's ``compute_gradients`` would drop) against the
+    PyTorch module's in ``eval()``. One more check makes sure that dropout
+    does act in training on both sides: the training-mode loss must differ
+    from the evaluation-mode loss."""
     net = side_torch.build(row, seed=1234)
-    model = side_seqrnn.build(row, side_torch.state_dict(net))
+    weights = side_torch.state_dict(net)
+    model = side_seqrnn.build(row, weights)
+    dropout = has_dropout(row)
+    case = f"{row.name} (eval mode)" if dropout else row.name
     checks: list[Check] = []
     try:
         if row.kind == "stream":
@@ -167,22 +219,56 @@ def check_row(row: Row, *, gradients: bool, stream_steps: int = 0) -> list[Check
             checks.append(Check(row.name, "stream outputs", err, FORWARD_RTOL))
             return checks
         batch = make_batch(row, seed=7)
+        if dropout:
+            net.eval()
         expected = side_torch.forward_numpy(net, row, batch)
         actual = side_seqrnn.forward_numpy(model, batch)
         err = relative_error(actual, expected)
-        checks.append(Check(row.name, "outputs", err, FORWARD_RTOL))
+        checks.append(Check(case, "outputs", err, FORWARD_RTOL))
         if gradients:
             t_loss, t_grads = side_torch.gradients(net, row, batch)
-            s_loss, s_grads = side_seqrnn.gradients(model, batch)
+            if dropout:
+                # The same weights with the rates at 0: seqrnn's evaluation
+                # mode for gradients.
+                plain = dataclasses.replace(row, dropout=0.0, recurrent_dropout=0.0)
+                no_drop = side_seqrnn.build(plain, weights)
+                try:
+                    s_loss, s_grads = side_seqrnn.gradients(no_drop, batch)
+                finally:
+                    no_drop.close()
+            else:
+                s_loss, s_grads = side_seqrnn.gradients(model, batch)
             err = abs(s_loss - t_loss) / max(abs(t_loss), 1e-30)
-            checks.append(Check(row.name, "loss", err, FORWARD_RTOL))
+            checks.append(Check(case, "loss", err, FORWARD_RTOL))
             names = sorted(set(t_grads) | set(s_grads))
             for name in names:
                 if name not in t_grads or name not in s_grads:
                     err = float("inf")
                 else:
                     err = relative_error(s_grads[name], t_grads[name])
-                checks.append(Check(row.name, f"grad {name}", err, GRADIENT_RTOL))
+                checks.append(Check(case, f"grad {name}", err, GRADIENT_RTOL))
+            if dropout:
+                # Dropout is on in training: on each side, the gradients with
+                # masks differ from the evaluation-mode ones by far more than
+                # the parity tolerance (error 0 if so, inf if not).
+                net.train()
+                _, t_train = side_torch.gradients(net, row, batch)
+                _, s_train = side_seqrnn.gradients(model, batch)
+                for side, train, evals in (
+                    ("seqrnn", s_train, s_grads),
+                    ("PyTorch", t_train, t_grads),
+                ):
+                    moved = max(relative_error(train[n], evals[n]) for n in evals)
+                    checks.append(
+                        Check(
+                            row.name,
+                            f"dropout acts in training ({side}: gradients differ "
+                            f"from eval mode's by {moved:.1e} relative, needed "
+                            f"> {DROPOUT_ACTS:.0e})",
+                            0.0 if moved > DROPOUT_ACTS else float("inf"),
+                            0.0,
+                        )
+                    )
     finally:
         model.close()
     return checks
@@ -209,8 +295,10 @@ def run_parity(rows: Sequence[Row]) -> list[Check]:
         worst_grad = max((c.error for c in found if "grad" in c.quantity), default=0)
         status = "ok" if all(c.ok for c in found) else "FAILED"
         grad_text = f", gradients {worst_grad:.1e}" if grads else ""
+        if has_dropout(row):
+            status += " (eval mode; dropout acts in training)"
         print(
-            f"  {row.name:<24} outputs {worst_out:.1e}{grad_text}  {status}"
+            f"  {row.name:<34} outputs {worst_out:.1e}{grad_text}  {status}"
             f"  ({time.perf_counter() - start:.1f} s)",
             flush=True,
         )
@@ -246,6 +334,8 @@ class Measurement:
     others: list[float]
     waited: float = 0.0
     discarded: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    #: The peak GFLOP/s of ``threads`` threads (measured, or nominal).
+    peak_gflops: float = NOMINAL_PEAK_GFLOPS_PER_THREAD
 
     @property
     def others_mean(self) -> float:
@@ -279,7 +369,7 @@ class Measurement:
         return self.row.flops() / seconds / 1e9
 
     def peak_share(self, seconds: float) -> float:
-        return self.gflops(seconds) / (PEAK_GFLOPS_PER_THREAD * self.threads)
+        return self.gflops(seconds) / self.peak_gflops
 
     def to_json(self) -> dict[str, Any]:
         r = self.row
@@ -291,9 +381,9 @@ class Measurement:
             "iterations_per_repetition": self.iters,
             "unit": unit(r),
             "flops_per_iteration": r.flops(),
-            "peak_gflops": PEAK_GFLOPS_PER_THREAD * self.threads,
+            "peak_gflops": self.peak_gflops,
             "seqrnn": {
-                "timed_call": SEQRNN_PATHS[r.kind],
+                "timed_call": timed_call(r, "seqrnn"),
                 "seconds_per_iteration": self.seqrnn_times,
                 "median_seconds": self.seqrnn_median,
                 "value": self.value(self.seqrnn_median),
@@ -301,7 +391,7 @@ class Measurement:
                 "peak_share": self.peak_share(self.seqrnn_median),
             },
             "torch": {
-                "timed_call": TORCH_PATHS[r.kind],
+                "timed_call": timed_call(r, "torch"),
                 "seconds_per_iteration": self.torch_times,
                 "median_seconds": self.torch_median,
                 "value": self.value(self.torch_median),
@@ -413,6 +503,7 @@ def measure_row(
     pause: float,
     max_wait: float,
     retries: int,
+    peak: peak_flops.Peak,
 ) -> list[Measurement]:
     """Times one row at every thread count, alternating the two sides."""
     net = side_torch.build(row, seed=0)
@@ -437,7 +528,16 @@ def measure_row(
                         seconds, busy = timed(run, iters, pause)
                         times.append(seconds)
                         others.append(busy)
-                m = Measurement(row, threads, iters, s_times, t_times, others, waited)
+                m = Measurement(
+                    row,
+                    threads,
+                    iters,
+                    s_times,
+                    t_times,
+                    others,
+                    waited,
+                    peak_gflops=peak.gflops(threads),
+                )
                 if m.others_mean <= BUSY_FLAG or len(discarded) >= retries:
                     break
                 print(format_progress(m) + "  disturbed: measuring again", flush=True)
@@ -610,7 +710,7 @@ def fmt_flops(m: Measurement, seconds: float) -> str:
 def format_progress(m: Measurement) -> str:
     s, t = m.seqrnn_median, m.torch_median
     return (
-        f"  {m.row.name:<20} {m.threads}T  seqrnn {fmt_value(m.row, m.value(s)):>14}"
+        f"  {m.row.name:<34} {m.threads}T  seqrnn {fmt_value(m.row, m.value(s)):>14}"
         f"  PyTorch {fmt_value(m.row, m.value(t)):>14}  ratio {m.ratio:5.2f}x"
         f"  (others' CPU {m.others_mean:.2f} cores)"
     )
@@ -786,13 +886,53 @@ def parity_summary(parity: Sequence[dict[str, Any]]) -> str:
     """One sentence on the parity checks of a report."""
     outputs = [c["error"] for c in parity if not c["quantity"].startswith("grad")]
     grads = [c["error"] for c in parity if c["quantity"].startswith("grad")]
-    return (
+    text = (
         f"Parity before timing (PyTorch's state_dict loaded into seqrnn): "
         f"{sum(c['ok'] for c in parity)}/{len(parity)} checks passed; largest "
         f"relative difference {max(outputs, default=0):.1e} for outputs and losses "
         f"(tolerance {FORWARD_RTOL:.0e}), {max(grads, default=0):.1e} for "
         f"gradients (tolerance {GRADIENT_RTOL:.0e})."
     )
+    eval_mode = sorted(
+        {c["case"].split()[0] for c in parity if c["case"].endswith("(eval mode)")}
+    )
+    if eval_mode:
+        text += (
+            f" Rows with dropout ({', '.join(eval_mode)}) were compared in "
+            "evaluation mode, dropout off (random masks cannot be compared), and "
+            "their training-mode gradients were checked to differ from the "
+            f"evaluation-mode ones by more than {DROPOUT_ACTS:.0e} relative on "
+            "both sides (dropout acts)."
+        )
+    return text
+
+
+def peak_summary(peak: dict[str, Any]) -> str:
+    """One sentence on the peak that "% peak" divides by."""
+    nominal = peak["nominal_gflops_2_threads"]
+    if peak["source"] != "measured":
+        return (
+            f"Peak: NOT MEASURED ({peak.get('error', 'unknown error')}); "
+            f"'% peak' uses issue 4's nominal {nominal:.0f} GFLOP/s fp32 for the "
+            f"2 cores ({peak['nominal_gflops_per_thread']:.0f} per thread)."
+        )
+    by_threads = {int(n): g for n, g in peak["gflops_by_threads"].items()}
+    isa = next(iter(peak["runs"].values()))["isa"]
+    parts = ", ".join(
+        f"{g:.0f} GFLOP/s with {n} thread{'s' if n > 1 else ''}"
+        for n, g in sorted(by_threads.items())
+    )
+    text = (
+        f"Peak fp32, measured in this run ({isa} FMA loop, bench/peak_flops.c, "
+        f"per second of CPU time): {parts}; '% peak' divides by the figure for "
+        "the row's thread count."
+    )
+    if 2 in by_threads:
+        text += (
+            f" Issue 4's nominal {nominal:.0f} GFLOP/s for the 2 cores is "
+            f"{nominal / by_threads[2]:.2f}x the measured 2-thread peak."
+        )
+    return text
 
 
 def markdown_report(
@@ -807,7 +947,7 @@ def markdown_report(
         f"torch {v['torch']}, numpy {v['numpy']}, seqrnn {v['seqrnn']} "
         f"(BLAS: {v['seqrnn_blas']}); {report['repetitions']} alternating "
         f"repetitions per side, medians{' (--quick)' if report['quick'] else ''}. "
-        f"{RATIO_NOTE}. Peak: {PEAK_GFLOPS_PER_THREAD:.0f} GFLOP/s per thread.",
+        f"{RATIO_NOTE}. {peak_summary(report['peak'])}",
         "",
     ]
     if measurements:
@@ -845,9 +985,23 @@ def markdown_report(
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     names = [r.name for r in all_rows()] + list(EXTRA_ROWS)
+    epilog = [
+        "rows: " + ", ".join(names),
+        "Before the rows, the machine's fp32 peak (the '% peak' columns) is "
+        "measured with bench/peak_flops.c, compiled with the system C compiler "
+        "($CC, else cc) into bench/.build/; if that fails, issue 4's nominal "
+        f"{2 * NOMINAL_PEAK_GFLOPS_PER_THREAD:.0f} GFLOP/s for 2 cores is used "
+        "and the report says so.",
+        "Rows with dropout are checked for parity in evaluation mode (dropout "
+        "off) and timed with dropout on.",
+    ]
     p = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0] if __doc__ else None,
-        epilog="rows: " + ", ".join(names),
+        epilog="\n\n".join(
+            textwrap.fill(t, 79, break_on_hyphens=False, break_long_words=False)
+            for t in epilog
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
         "--quick", action="store_true", help="2 repetitions, fewer iterations"
@@ -934,8 +1088,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "ratio": RATIO_NOTE,
         "flop_model": "2*T*B*G*H*(I+H) per layer forward (G = 4 LSTM, 3 GRU, 1 RNN) "
         "+ 2*T*B*O*H for the head; x3 for forward+backward",
-        "peak_gflops_per_thread": PEAK_GFLOPS_PER_THREAD,
-        "timed_calls": {"seqrnn": SEQRNN_PATHS, "torch": TORCH_PATHS},
+        "timed_calls": {
+            "seqrnn": SEQRNN_PATHS,
+            "torch": TORCH_PATHS,
+            "by_row": {
+                r.name: {side: timed_call(r, side) for side in ("seqrnn", "torch")}
+                for r in rows
+                if has_dropout(r)
+            },
+        },
     }
     print(
         f"seqrnn {versions['seqrnn']} ({versions['seqrnn_blas']}) vs torch "
@@ -949,6 +1110,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         flush=True,
     )
     started = time.perf_counter()
+    print("== peak fp32 (bench/peak_flops.c) ==", flush=True)
+    peak = peak_flops.measure([1, 2, *args.thread_counts])
+    report["peak"] = peak.to_json()
+    report["peak_gflops_per_thread"] = peak.per_thread()
+    print(f"  {peak.note}\n", flush=True)
     set_threads(max(args.thread_counts))
     report["parity"] = [dataclasses.asdict(c) | {"ok": c.ok} for c in run_parity(rows)]
 
@@ -968,6 +1134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.pause,
             args.max_wait,
             args.retries,
+            peak,
         )
     report["measurements"] = [m.to_json() for m in measurements]
 
@@ -983,9 +1150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     report["seconds"] = time.perf_counter() - started
 
     print(f"\n{RATIO_NOTE}.")
-    print(
-        f"GFLOP/s from the FLOP model; % of peak = {PEAK_GFLOPS_PER_THREAD:.0f} x threads.\n"
-    )
+    print(f"GFLOP/s from the FLOP model. {peak_summary(report['peak'])}\n")
     if measurements:
         print(text_table(HEADERS, table_rows(measurements)))
         print(f"{BUSY_NOTE}.")

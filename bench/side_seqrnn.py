@@ -37,7 +37,9 @@ def set_threads(threads: int) -> None:
 
 def build(row: Row, weights: Mapping[str, np.ndarray] | None = None) -> seqrnn.Model:
     """The row's seqrnn model, with ``weights`` (PyTorch names) loaded
-    strictly when given, else seqrnn's own initialisation."""
+    strictly when given, else seqrnn's own initialisation. The row's dropout
+    rates act in training steps (``Trainer.step``, ``compute_gradients``)
+    only; ``predict`` and streaming never drop."""
     model = seqrnn.Model(
         row.cell,
         vocab_size=row.vocab,
@@ -47,6 +49,8 @@ def build(row: Row, weights: Mapping[str, np.ndarray] | None = None) -> seqrnn.M
         output_size=row.output_size,
         output="last" if row.last else "sequence",
         loss="mse" if row.last else "cross_entropy",
+        dropout=row.dropout,
+        recurrent_dropout=row.recurrent_dropout,
     )
     if weights is not None:
         model.load_state_dict(weights)

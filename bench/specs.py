@@ -14,8 +14,10 @@ import dataclasses
 
 import numpy as np
 
-#: fp32 peak of one core of this machine kind (2 AVX-512 FMA units), GFLOP/s.
-PEAK_GFLOPS_PER_THREAD = 270.0
+#: Issue 4's nominal fp32 peak of one core of this machine kind, GFLOP/s (its
+#: "about 540 GFLOP/s" for the 2 cores). The benchmark measures the peak
+#: instead (``peak.py``) and falls back to this figure only when it cannot.
+NOMINAL_PEAK_GFLOPS_PER_THREAD = 270.0
 
 #: Gates per cell: the G of the FLOP model.
 GATES = {"lstm": 4, "gru": 3, "rnn": 1}
@@ -50,6 +52,11 @@ class Row:
             repetition.
         quick_iters: the same with ``--quick``.
         warmup: untimed iterations of each side before the repetitions.
+        dropout: dropout on the outputs of every recurrent layer but the last
+            (PyTorch's ``nn.LSTM(dropout=...)``), training only.
+        recurrent_dropout: variational dropout on the previous hidden state
+            entering the recurrent product (one mask per sequence and layer,
+            reused at every step), training only.
     """
 
     name: str
@@ -66,6 +73,8 @@ class Row:
     iters: int
     quick_iters: int
     warmup: int
+    dropout: float = 0.0
+    recurrent_dropout: float = 0.0
 
     @property
     def tokens_per_iter(self) -> int:
@@ -78,7 +87,8 @@ class Row:
         return self.kind in ("train", "infer")
 
     def forward_flops(self) -> float:
-        """FLOPs of one forward iteration under the model of this module."""
+        """FLOPs of one forward iteration under the model of this module
+        (dropout is not counted: the same as without it)."""
         G, H, B, T = GATES[self.cell], self.hidden, self.batch, self.time
         flops = 0.0
         for layer in range(self.layers):
@@ -108,10 +118,19 @@ class Row:
             else f"features ({self.input_size})"
         )
         steps = "one step per call" if self.kind == "stream" else f"T={self.time}"
+        drops = []
+        if self.dropout:
+            drops.append(f"dropout {self.dropout:g} between the layers")
+        if self.recurrent_dropout:
+            drops.append(
+                f"recurrent dropout {self.recurrent_dropout:g} on h "
+                "(one mask per sequence)"
+            )
         return (
             f"{self.cell.upper()} {self.layers}x{self.hidden}, B={self.batch}, "
             f"{steps}, {inputs}, head {self.output_size}"
-            f"{' on the last step' if self.last else ''}: {what}"
+            f"{' on the last step' if self.last else ''}"
+            f"{', ' + ', '.join(drops) if drops else ''}: {what}"
         )
 
 
@@ -137,12 +156,20 @@ def _char_rnn(
 
 
 def all_rows() -> list[Row]:
-    """Every row of issue 4, in the order of the table."""
+    """Every row of issues 4 and 5, in the order of the table."""
     rows: list[Row] = []
     for cell in ("lstm", "gru", "rnn"):
         rows.append(_char_rnn("train", cell, 128, 50, 50, 20, 5))
     for cell in ("lstm", "gru", "rnn"):
         rows.append(_char_rnn("train", cell, 512, 64, 100, 2, 1))
+    # Issue 5: the LSTM 2x512 training row with dropout on.
+    plain = _char_rnn("train", "lstm", 512, 64, 100, 2, 1)
+    rows.append(dataclasses.replace(plain, name=f"{plain.name}-dropout", dropout=0.5))
+    rows.append(
+        dataclasses.replace(
+            plain, name=f"{plain.name}-recurrent-dropout", recurrent_dropout=0.25
+        )
+    )
     rows.append(
         Row(
             name="deepbench-lstm-512",
