@@ -162,23 +162,31 @@ static void product_rows_generic(const product *p, int64_t row0, int rows) {
 #define AVX512 __attribute__((target("avx512f")))
 
 /* R rows x V vectors of accumulators stay in registers (R * V <= 32). */
+/* R rows x V vectors of accumulators stay in registers (R * V <= 24), over
+ * k in [k0, k1) of segment seg; accumulate: add to what out holds (the
+ * earlier k blocks) instead of starting from zero. Storing a partial sum and
+ * loading it back keeps every element's sum in the same order. */
 AVX512 INLINE void tile_avx512(const product *p, int64_t row0, const int R,
-                               const int V) {
+                               const int V, int seg, int64_t k0, int64_t k1,
+                               int accumulate) {
   __m512 acc[MAX_ROWS][MAX_VECTORS];
-  UNROLL for (int r = 0; r < R; r++) UNROLL for (int v = 0; v < V; v++)
-      acc[r][v] = _mm512_setzero_ps();
-  const float *w = p->panel;
-  for (int s = 0; s < p->segments; s++) {
-    const int64_t lda = p->lda[s];
-    const float *a = p->a[s] + row0 * lda;
-    for (int64_t k = 0; k < p->length; k++, w += V * LANES) {
-      __m512 wv[MAX_VECTORS];
-      UNROLL for (int v = 0; v < V; v++) wv[v] = _mm512_loadu_ps(w + v * LANES);
-      UNROLL for (int r = 0; r < R; r++) {
-        __m512 x = _mm512_set1_ps(a[r * lda + k]);
-        UNROLL for (int v = 0; v < V; v++) acc[r][v] =
-            _mm512_fmadd_ps(x, wv[v], acc[r][v]);
-      }
+  UNROLL for (int v = 0; v < V; v++) {
+    __mmask16 mask = (__mmask16)((1u << p->lanes[v]) - 1u);
+    UNROLL for (int r = 0; r < R; r++) acc[r][v] =
+        accumulate ? _mm512_maskz_loadu_ps(mask, p->out + (row0 + r) * p->ldo +
+                                                     p->column[v])
+                   : _mm512_setzero_ps();
+  }
+  const float *w = p->panel + (seg * p->length + k0) * V * LANES;
+  const int64_t lda = p->lda[seg];
+  const float *a = p->a[seg] + row0 * lda;
+  for (int64_t k = k0; k < k1; k++, w += V * LANES) {
+    __m512 wv[MAX_VECTORS];
+    UNROLL for (int v = 0; v < V; v++) wv[v] = _mm512_loadu_ps(w + v * LANES);
+    UNROLL for (int r = 0; r < R; r++) {
+      __m512 x = _mm512_set1_ps(a[r * lda + k]);
+      UNROLL for (int v = 0; v < V; v++) acc[r][v] =
+          _mm512_fmadd_ps(x, wv[v], acc[r][v]);
     }
   }
   UNROLL for (int v = 0; v < V; v++) {
@@ -190,28 +198,30 @@ AVX512 INLINE void tile_avx512(const product *p, int64_t row0, const int R,
 
 /* Rows per tile: 6 x 4 vectors (24 accumulators) or 8 x 3 / 8 x 1, so
  * accumulators, panel vectors and the broadcast fit the 32 registers. */
+#define TILE(R, V) tile_avx512(p, row0, R, V, seg, k0, k1, accumulate)
 #define TILE_UP_TO_6(V)                                                        \
   case 1:                                                                      \
-    tile_avx512(p, row0, 1, V);                                                \
+    TILE(1, V);                                                                \
     break;                                                                     \
   case 2:                                                                      \
-    tile_avx512(p, row0, 2, V);                                                \
+    TILE(2, V);                                                                \
     break;                                                                     \
   case 3:                                                                      \
-    tile_avx512(p, row0, 3, V);                                                \
+    TILE(3, V);                                                                \
     break;                                                                     \
   case 4:                                                                      \
-    tile_avx512(p, row0, 4, V);                                                \
+    TILE(4, V);                                                                \
     break;                                                                     \
   case 5:                                                                      \
-    tile_avx512(p, row0, 5, V);                                                \
+    TILE(5, V);                                                                \
     break;                                                                     \
   case 6:                                                                      \
-    tile_avx512(p, row0, 6, V);                                                \
+    TILE(6, V);                                                                \
     break;
 
-AVX512 static void product_rows_avx512(const product *p, int64_t row0,
-                                       int rows) {
+AVX512 static void product_rows_avx512(const product *p, int64_t row0, int rows,
+                                       int seg, int64_t k0, int64_t k1,
+                                       int accumulate) {
   if (p->vectors == 4) {
     switch (rows) {
       TILE_UP_TO_6(4)
@@ -223,10 +233,10 @@ AVX512 static void product_rows_avx512(const product *p, int64_t row0,
     switch (rows) {
       TILE_UP_TO_6(3)
     case 7:
-      tile_avx512(p, row0, 7, 3);
+      TILE(7, 3);
       break;
     case 8:
-      tile_avx512(p, row0, 8, 3);
+      TILE(8, 3);
       break;
     default:
       product_rows_generic(p, row0, rows);
@@ -236,10 +246,10 @@ AVX512 static void product_rows_avx512(const product *p, int64_t row0,
     switch (rows) {
       TILE_UP_TO_6(1)
     case 7:
-      tile_avx512(p, row0, 7, 1);
+      TILE(7, 1);
       break;
     case 8:
-      tile_avx512(p, row0, 8, 1);
+      TILE(8, 1);
       break;
     default:
       product_rows_generic(p, row0, rows);
@@ -259,16 +269,28 @@ static int use_avx512(void) {
 #endif
 
 /* All `batch` rows, in tiles the registers hold. */
+/* k per block of the AVX-512 path: a 64-deep slice of a panel (at most
+ * 16 KiB) stays in L1 while every row tile of the batch passes over it. */
+enum { K_BLOCK = 64 };
+
 static void product_run(const product *p, int64_t batch) {
   int tile = p->vectors == 4 ? 6 : MAX_ROWS;
+#if HAVE_AVX512_PATH
+  if (use_avx512() && (p->vectors == 1 || p->vectors == 3 || p->vectors == 4)) {
+    for (int seg = 0; seg < p->segments; seg++)
+      for (int64_t k0 = 0; k0 < p->length; k0 += K_BLOCK) {
+        int64_t k1 = k0 + K_BLOCK < p->length ? k0 + K_BLOCK : p->length;
+        int accumulate = seg > 0 || k0 > 0;
+        for (int64_t row0 = 0; row0 < batch; row0 += tile) {
+          int rows = batch - row0 < tile ? (int)(batch - row0) : tile;
+          product_rows_avx512(p, row0, rows, seg, k0, k1, accumulate);
+        }
+      }
+    return;
+  }
+#endif
   for (int64_t row0 = 0; row0 < batch; row0 += tile) {
     int rows = batch - row0 < tile ? (int)(batch - row0) : tile;
-#if HAVE_AVX512_PATH
-    if (use_avx512()) {
-      product_rows_avx512(p, row0, rows);
-      continue;
-    }
-#endif
     product_rows_generic(p, row0, rows);
   }
 }
