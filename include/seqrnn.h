@@ -36,7 +36,7 @@ extern "C" {
  * ------------------------------------------------------------------------- */
 
 #define SEQRNN_VERSION_MAJOR 0
-#define SEQRNN_VERSION_MINOR 2
+#define SEQRNN_VERSION_MINOR 3
 #define SEQRNN_VERSION_PATCH 0
 /** MAJOR * 10000 + MINOR * 100 + PATCH; compare with seqrnn_version_number().
  */
