@@ -46,17 +46,20 @@ static double now(void) {
 
 #if HAVE_X86
 __attribute__((target("avx512f"))) static float loop_avx512(long iters,
-                                                              float seed) {
+                                                            float seed) {
   __m512 acc[ACC];
   const __m512 m = _mm512_set1_ps(0.999999f);
   const __m512 a = _mm512_set1_ps(1e-7f);
-  for (int k = 0; k < ACC; k++) acc[k] = _mm512_set1_ps(seed + (float)k);
+  for (int k = 0; k < ACC; k++)
+    acc[k] = _mm512_set1_ps(seed + (float)k);
   for (long i = 0; i < iters; i++) {
 #pragma GCC unroll 16
-    for (int k = 0; k < ACC; k++) acc[k] = _mm512_fmadd_ps(acc[k], m, a);
+    for (int k = 0; k < ACC; k++)
+      acc[k] = _mm512_fmadd_ps(acc[k], m, a);
   }
   __m512 sum = acc[0];
-  for (int k = 1; k < ACC; k++) sum = _mm512_add_ps(sum, acc[k]);
+  for (int k = 1; k < ACC; k++)
+    sum = _mm512_add_ps(sum, acc[k]);
   return _mm512_reduce_add_ps(sum);
 }
 
@@ -65,29 +68,36 @@ __attribute__((target("avx2,fma"))) static float loop_avx2(long iters,
   __m256 acc[ACC];
   const __m256 m = _mm256_set1_ps(0.999999f);
   const __m256 a = _mm256_set1_ps(1e-7f);
-  for (int k = 0; k < ACC; k++) acc[k] = _mm256_set1_ps(seed + (float)k);
+  for (int k = 0; k < ACC; k++)
+    acc[k] = _mm256_set1_ps(seed + (float)k);
   for (long i = 0; i < iters; i++) {
 #pragma GCC unroll 16
-    for (int k = 0; k < ACC; k++) acc[k] = _mm256_fmadd_ps(acc[k], m, a);
+    for (int k = 0; k < ACC; k++)
+      acc[k] = _mm256_fmadd_ps(acc[k], m, a);
   }
   __m256 sum = acc[0];
-  for (int k = 1; k < ACC; k++) sum = _mm256_add_ps(sum, acc[k]);
+  for (int k = 1; k < ACC; k++)
+    sum = _mm256_add_ps(sum, acc[k]);
   float lanes[8];
   _mm256_storeu_ps(lanes, sum);
   float total = 0.0f;
-  for (int j = 0; j < 8; j++) total += lanes[j];
+  for (int j = 0; j < 8; j++)
+    total += lanes[j];
   return total;
 }
 #endif
 
 static float loop_scalar(long iters, float seed) {
   float acc[ACC];
-  for (int k = 0; k < ACC; k++) acc[k] = seed + (float)k;
+  for (int k = 0; k < ACC; k++)
+    acc[k] = seed + (float)k;
   for (long i = 0; i < iters; i++) {
-    for (int k = 0; k < ACC; k++) acc[k] = acc[k] * 0.999999f + 1e-7f;
+    for (int k = 0; k < ACC; k++)
+      acc[k] = acc[k] * 0.999999f + 1e-7f;
   }
   float total = 0.0f;
-  for (int k = 0; k < ACC; k++) total += acc[k];
+  for (int k = 0; k < ACC; k++)
+    total += acc[k];
   return total;
 }
 
@@ -143,7 +153,8 @@ int main(int argc, char **argv) {
   }
 #endif
   /* Scalar code would take far too long at the vector iteration count. */
-  if (lanes == 1) iters /= 16;
+  if (lanes == 1)
+    iters /= 16;
 
   /* One untimed short run warms the vector units up (AVX-512 frequency
    * licence, page faults of the stacks). */
@@ -193,8 +204,10 @@ int main(int argc, char **argv) {
      * threads: what the cores deliver while running this loop, even when
      * other processes took some of the wall time (a shared machine). */
     double gflops_cpu = cpu > 0 ? flops / (cpu / threads) / 1e9 : 0.0;
-    if (gflops > best) best = gflops;
-    if (gflops_cpu > best_cpu) best_cpu = gflops_cpu;
+    if (gflops > best)
+      best = gflops;
+    if (gflops_cpu > best_cpu)
+      best_cpu = gflops_cpu;
     printf("%s{\"seconds\": %.6f, \"cpu_seconds\": %.6f, \"gflops\": %.3f, "
            "\"gflops_cpu_time\": %.3f}",
            r ? ", " : "", seconds, cpu, gflops, gflops_cpu);

@@ -49,16 +49,9 @@ public final class Model: @unchecked Sendable {
   package func setTensor(
     named name: String, from values: UnsafePointer<Float>?, count: Int
   ) throws(SeqRNNError) {
-    let info = try layout.info(named: name)
-    guard count == info.count else {
-      throw .shapeMismatch(
-        "tensor '\(name)' has shape \(info.shape) (\(info.count) values), got \(count) values")
-    }
-    guard let values else { throw .nullArgument("data is NULL") }
-    for i in 0..<count where !values[i].isFinite {
-      throw .nonFinite("value \(i) for tensor '\(name)' is not finite")
-    }
-    (parameters.pointer + info.offset).update(from: values, count: count)
+    try NamedTensors.write(
+      try layout.info(named: name), name: name, from: values, count: count,
+      into: parameters.pointer)
   }
 
   /// The Float engine over this model's weights.

@@ -102,16 +102,9 @@ public final class Seq2Seq: @unchecked Sendable {
   package func setTensor(
     named name: String, from values: UnsafePointer<Float>?, count: Int
   ) throws(SeqRNNError) {
-    let info = try layout.info(named: name)
-    guard count == info.count else {
-      throw .shapeMismatch(
-        "tensor '\(name)' has shape \(info.shape) (\(info.count) values), got \(count) values")
-    }
-    guard let values else { throw .nullArgument("data is NULL") }
-    for i in 0..<count where !values[i].isFinite {
-      throw .nonFinite("value \(i) for tensor '\(name)' is not finite")
-    }
-    (parameters.pointer + info.offset).update(from: values, count: count)
+    try NamedTensors.write(
+      try layout.info(named: name), name: name, from: values, count: count,
+      into: parameters.pointer)
   }
 
   /// The gradient of the tensor called `name` from the latest training step
@@ -223,32 +216,12 @@ public final class Seq2Seq: @unchecked Sendable {
   /// The gradients the optimizer uses: clamped to `±clipValue`, then scaled
   /// to `clipNorm` (as torch's clip_grad_value_ and clip_grad_norm_).
   private func clippedGradients() -> UnsafePointer<Float> {
-    var source = UnsafePointer(gradients.pointer)
+    let source = UnsafePointer(gradients.pointer)
     guard options.clipValue > 0 || options.clipNorm > 0 else { return source }
-    let ranges = layout.tensors.map { $0.offset..<($0.offset + $0.count) }
-    let out = clipped.pointer
-    if options.clipValue > 0 {
-      let (low, high) = (-options.clipValue, options.clipValue)
-      for range in ranges {
-        for i in range { out[i] = min(max(source[i], low), high) }
-      }
-      source = UnsafePointer(out)
-    }
-    if options.clipNorm > 0 {
-      var squares = 0.0
-      for range in ranges {
-        for i in range { squares += Double(source[i]) * Double(source[i]) }
-      }
-      let norm = squares.squareRoot()
-      if norm > Double(options.clipNorm) {
-        let scale = Float(Double(options.clipNorm) / (norm + 1e-6))
-        for range in ranges {
-          for i in range { out[i] = source[i] * scale }
-        }
-        source = UnsafePointer(out)
-      }
-    }
-    return source
+    return clipGradients(
+      source, ranges: layout.tensors.map { $0.offset..<($0.offset + $0.count) },
+      clipValue: options.clipValue,
+      clipNorm: options.clipNorm, into: clipped.pointer)
   }
 
   /// Teacher-forced mean per-token loss (EOS included), token accuracy and

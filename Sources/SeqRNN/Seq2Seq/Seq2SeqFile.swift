@@ -122,22 +122,10 @@ extension Seq2Seq {
       if case .outOfMemory = error { throw error }
       throw .badFormat("\(path): invalid configuration: \(error.message)")
     }
-    var seen = Set<String>()
-    for tensor in decoded.tensors {
-      guard let index = model.layout.indexByName[tensor.name] else {
-        throw .badFormat("\(path): unexpected tensor '\(tensor.name)' for this configuration")
-      }
-      let info = model.layout.tensors[index]
-      guard tensor.shape == info.shape else {
-        throw .badFormat(
-          "\(path): tensor '\(tensor.name)' has shape \(tensor.shape), expected \(info.shape)")
-      }
-      try model.setTensor(named: tensor.name, tensor.values)
-      seen.insert(tensor.name)
-    }
-    if let missing = model.layout.tensors.first(where: { !seen.contains($0.name) }) {
-      throw .badFormat("\(path): tensor '\(missing.name)' is missing")
-    }
+    try NamedTensors.load(
+      decoded.tensors, path: path, tensors: model.layout.tensors,
+      indexByName: model.layout.indexByName
+    ) { (name, values) throws(SeqRNNError) in try model.setTensor(named: name, values) }
     return model
   }
 

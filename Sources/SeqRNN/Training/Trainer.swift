@@ -152,32 +152,11 @@ public final class Trainer: @unchecked Sendable {
   /// gradients stay readable through `gradient(named:)`, so clipping writes
   /// a separate buffer.
   private func clippedGradients() -> UnsafePointer<Float> {
-    var source = UnsafePointer(gradients.pointer)
+    let source = UnsafePointer(gradients.pointer)
     guard options.clipValue > 0 || options.clipNorm > 0 else { return source }
-    let ranges = trainableRanges
-    let out = clipped.pointer
-    if options.clipValue > 0 {
-      let (low, high) = (-options.clipValue, options.clipValue)
-      for range in ranges {
-        for i in range { out[i] = min(max(source[i], low), high) }
-      }
-      source = UnsafePointer(out)
-    }
-    if options.clipNorm > 0 {
-      var squares = 0.0
-      for range in ranges {
-        for i in range { squares += Double(source[i]) * Double(source[i]) }
-      }
-      let norm = squares.squareRoot()
-      if norm > Double(options.clipNorm) {
-        let scale = Float(Double(options.clipNorm) / (norm + 1e-6))
-        for range in ranges {
-          for i in range { out[i] = source[i] * scale }
-        }
-        source = UnsafePointer(out)
-      }
-    }
-    return source
+    return clipGradients(
+      source, ranges: trainableRanges, clipValue: options.clipValue,
+      clipNorm: options.clipNorm, into: clipped.pointer)
   }
 
   /// `computeGradients` on a validated input.
