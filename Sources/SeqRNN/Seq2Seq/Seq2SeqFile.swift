@@ -58,23 +58,10 @@ extension Seq2Seq {
   /// Saves the weights and configuration as safetensors at `path`,
   /// atomically (written beside `path`, flushed, renamed over it).
   public func save(to path: String) throws(SeqRNNError) {
-    let tensors = layout.tensors.map { info in
-      SafeTensor(
-        name: info.name, shape: info.shape,
-        values: Array(
-          UnsafeBufferPointer(start: parameters.pointer + info.offset, count: info.count)))
-    }
-    let metadata = [
-      ("format", Seq2SeqFile.format),
-      ("format_version", String(Seq2SeqFile.formatVersion)),
-      ("seqrnn_version", seqrnnVersion),
-      ("config", serializeJSON(Seq2SeqFile.configurationJSON(configuration))),
-    ]
-    do {
-      try writeFileAtomically(encodeSafeTensors(tensors, metadata: metadata), to: path)
-    } catch {
-      throw Self.translate(error)
-    }
+    try ModelFileContainer.write(
+      layout.tensors, of: parameters.pointer, format: Seq2SeqFile.format,
+      formatVersion: Seq2SeqFile.formatVersion,
+      config: Seq2SeqFile.configurationJSON(configuration), to: path)
   }
 
   /// Loads a model saved by `save(to:)`, with fresh trainer state from
@@ -84,36 +71,9 @@ extension Seq2Seq {
     from path: String, options: TrainingOptions = TrainingOptions(),
     sampling: ScheduledSampling = ScheduledSampling()
   ) throws(SeqRNNError) -> Seq2Seq {
-    let decoded: (tensors: [SafeTensor], metadata: [(String, String)])
-    do {
-      decoded = try decodeSafeTensors(try readWholeFile(path))
-    } catch {
-      throw translate(error)
-    }
-    let metadata = Dictionary(decoded.metadata, uniquingKeysWith: { first, _ in first })
-    guard metadata["format"] == Seq2SeqFile.format else {
-      throw .badFormat(
-        "\(path) is not a seqrnn seq2seq model (metadata 'format' is not \"\(Seq2SeqFile.format)\")"
-      )
-    }
-    guard let versionText = metadata["format_version"], let version = Int(versionText), version >= 1
-    else {
-      throw .badFormat("\(path): metadata 'format_version' is missing or invalid")
-    }
-    guard version <= Seq2SeqFile.formatVersion else {
-      throw .unsupportedVersion(
-        "\(path) has format_version \(version); this seqrnn reads up to \(Seq2SeqFile.formatVersion)"
-      )
-    }
-    guard let configText = metadata["config"] else {
-      throw .badFormat("\(path): metadata 'config' is missing")
-    }
-    let json: JSONValue
-    do {
-      json = try parseJSON(Array(configText.utf8))
-    } catch {
-      throw .badFormat("\(path): metadata 'config' is not valid JSON: \(error.message)")
-    }
+    let (tensors, json) = try ModelFileContainer.read(
+      path, format: Seq2SeqFile.format, kind: "a seqrnn seq2seq model",
+      formatVersion: Seq2SeqFile.formatVersion)
     let config = try Seq2SeqFile.configuration(from: json)
     let model: Seq2Seq
     do {
@@ -123,16 +83,9 @@ extension Seq2Seq {
       throw .badFormat("\(path): invalid configuration: \(error.message)")
     }
     try NamedTensors.load(
-      decoded.tensors, path: path, tensors: model.layout.tensors,
+      tensors, path: path, tensors: model.layout.tensors,
       indexByName: model.layout.indexByName
     ) { (name, values) throws(SeqRNNError) in try model.setTensor(named: name, values) }
     return model
-  }
-
-  private static func translate(_ error: SafeTensorsError) -> SeqRNNError {
-    switch error {
-    case .io(let message): return .io(message)
-    case .badFormat(let message): return .badFormat(message)
-    }
   }
 }

@@ -92,59 +92,18 @@ extension Model {
   /// Saves the model as safetensors at `path`, atomically: the file is
   /// written beside `path`, flushed, then renamed over it.
   public func save(to path: String) throws(SeqRNNError) {
-    let tensors = layout.tensors.map { info in
-      SafeTensor(
-        name: info.name, shape: info.shape,
-        values: Array(
-          UnsafeBufferPointer(start: parameters.pointer + info.offset, count: info.count)))
-    }
-    let metadata = [
-      ("format", "seqrnn"),
-      ("format_version", String(ModelFile.formatVersion)),
-      ("seqrnn_version", seqrnnVersion),
-      ("config", serializeJSON(ModelFile.configurationJSON(configuration))),
-    ]
-    do {
-      try writeFileAtomically(encodeSafeTensors(tensors, metadata: metadata), to: path)
-    } catch {
-      throw Model.translate(error)
-    }
+    try ModelFileContainer.write(
+      layout.tensors, of: parameters.pointer, format: "seqrnn",
+      formatVersion: ModelFile.formatVersion,
+      config: ModelFile.configurationJSON(configuration), to: path)
   }
 
   /// Loads a model saved by `save(to:)`. Files that are truncated, corrupt,
   /// of another format, missing tensors or of a newer format version are
   /// refused with a precise error.
   public static func load(from path: String) throws(SeqRNNError) -> Model {
-    let decoded: (tensors: [SafeTensor], metadata: [(String, String)])
-    do {
-      decoded = try decodeSafeTensors(try readWholeFile(path))
-    } catch {
-      throw translate(error)
-    }
-    let metadata = Dictionary(decoded.metadata, uniquingKeysWith: { first, _ in first })
-    guard metadata["format"] == "seqrnn" else {
-      throw .badFormat(
-        "\(path) is a safetensors file but not a seqrnn model (metadata 'format' is not \"seqrnn\")"
-      )
-    }
-    guard let versionText = metadata["format_version"], let version = Int(versionText), version >= 1
-    else {
-      throw .badFormat("\(path): metadata 'format_version' is missing or invalid")
-    }
-    guard version <= ModelFile.formatVersion else {
-      throw .unsupportedVersion(
-        "\(path) has format_version \(version); this seqrnn (\(seqrnnVersion)) reads up to \(ModelFile.formatVersion)"
-      )
-    }
-    guard let configText = metadata["config"] else {
-      throw .badFormat("\(path): metadata 'config' is missing")
-    }
-    let json: JSONValue
-    do {
-      json = try parseJSON(Array(configText.utf8))
-    } catch {
-      throw .badFormat("\(path): metadata 'config' is not valid JSON: \(error.message)")
-    }
+    let (tensors, json) = try ModelFileContainer.read(
+      path, format: "seqrnn", kind: "a seqrnn model", formatVersion: ModelFile.formatVersion)
     let config = try ModelFile.configuration(from: json)
     let model: Model
     do {
@@ -154,19 +113,77 @@ extension Model {
       throw .badFormat("\(path): invalid configuration: \(error.message)")
     }
     try NamedTensors.load(
-      decoded.tensors, path: path, tensors: model.layout.tensors,
+      tensors, path: path, tensors: model.layout.tensors,
       indexByName: model.layout.indexByName
     ) { (name, values) throws(SeqRNNError) in try model.setTensor(named: name, values) }
     return model
-  }
-
-  private static func translate(_ error: SafeTensorsError) -> SeqRNNError {
-    switch error {
-    case .io(let message): return .io(message)
-    case .badFormat(let message): return .badFormat(message)
-    }
   }
 }
 
 /// The library version, "MAJOR.MINOR.PATCH", from include/seqrnn.h's macros.
 public let seqrnnVersion = String(cString: srnn_version_text())
+
+/// What every seqrnn model file shares (plain models and seq2seq models):
+/// safetensors of the named tensors, with the format name, its version, the
+/// library version and the configuration (JSON) in `__metadata__`.
+enum ModelFileContainer {
+  /// Writes `tensors` of `parameters` atomically (beside `path`, flushed,
+  /// renamed over it).
+  static func write(
+    _ tensors: [TensorInfo], of parameters: UnsafePointer<Float>, format: String,
+    formatVersion: Int, config: JSONValue, to path: String
+  ) throws(SeqRNNError) {
+    let named = tensors.map { info in
+      SafeTensor(
+        name: info.name, shape: info.shape,
+        values: Array(UnsafeBufferPointer(start: parameters + info.offset, count: info.count)))
+    }
+    let metadata = [
+      ("format", format),
+      ("format_version", String(formatVersion)),
+      ("seqrnn_version", seqrnnVersion),
+      ("config", serializeJSON(config)),
+    ]
+    do {
+      try writeFileAtomically(encodeSafeTensors(named, metadata: metadata), to: path)
+    } catch {
+      throw error.seqrnnError
+    }
+  }
+
+  /// Reads a file written by `write`: its tensors and configuration, after
+  /// checking the format (`kind` names it in errors, e.g. "a seqrnn model")
+  /// and that its version is at most `formatVersion`.
+  static func read(
+    _ path: String, format: String, kind: String, formatVersion: Int
+  ) throws(SeqRNNError) -> (tensors: [SafeTensor], config: JSONValue) {
+    let decoded: (tensors: [SafeTensor], metadata: [(String, String)])
+    do {
+      decoded = try decodeSafeTensors(try readWholeFile(path))
+    } catch {
+      throw error.seqrnnError
+    }
+    let metadata = Dictionary(decoded.metadata, uniquingKeysWith: { first, _ in first })
+    guard metadata["format"] == format else {
+      throw .badFormat(
+        "\(path) is a safetensors file but not \(kind) (metadata 'format' is not \"\(format)\")")
+    }
+    guard let versionText = metadata["format_version"], let version = Int(versionText), version >= 1
+    else {
+      throw .badFormat("\(path): metadata 'format_version' is missing or invalid")
+    }
+    guard version <= formatVersion else {
+      throw .unsupportedVersion(
+        "\(path) has format_version \(version); this seqrnn (\(seqrnnVersion)) reads up to \(formatVersion)"
+      )
+    }
+    guard let configText = metadata["config"] else {
+      throw .badFormat("\(path): metadata 'config' is missing")
+    }
+    do {
+      return (decoded.tensors, try parseJSON(Array(configText.utf8)))
+    } catch {
+      throw .badFormat("\(path): metadata 'config' is not valid JSON: \(error.message)")
+    }
+  }
+}

@@ -44,6 +44,14 @@ package enum SafeTensorsError: Error, Equatable {
   /// The bytes are not a valid safetensors file (or hold something seqrnn cannot read); the
   /// message says precisely what is wrong.
   case badFormat(String)
+
+  /// The same failure as a library error (`.io` or `.badFormat`).
+  package var seqrnnError: SeqRNNError {
+    switch self {
+    case .io(let message): return .io(message)
+    case .badFormat(let message): return .badFormat(message)
+    }
+  }
 }
 
 /// The largest header the reader accepts, in bytes: the reference implementation's limit,
