@@ -70,9 +70,19 @@ static int64_t backward_packed_floats(int32_t cell, int64_t hidden) {
   return ceil_div(hidden, units) * units * gate_count(cell) * hidden;
 }
 
-int64_t srnn_recurrence_packed_size(int32_t cell, int64_t hidden) {
-  return forward_packed_floats(cell, hidden) +
-         backward_packed_floats(cell, hidden);
+/* Whether a forward pass packs W_hh: worth it only when many rows reuse
+ * each panel (enough sequences and steps to repay one pass over W). */
+static int packs_forward(int64_t batch, int64_t steps) {
+  return batch > 4 && steps >= 4;
+}
+
+int64_t srnn_recurrence_forward_packed_size(int32_t cell, int64_t hidden,
+                                            int64_t batch, int64_t steps) {
+  return packs_forward(batch, steps) ? forward_packed_floats(cell, hidden) : 0;
+}
+
+int64_t srnn_recurrence_backward_packed_size(int32_t cell, int64_t hidden) {
+  return backward_packed_floats(cell, hidden);
 }
 
 int64_t srnn_recurrence_scratch_size(int64_t batch, int64_t hidden,
@@ -397,12 +407,6 @@ static void dot_rows(const dot_product *d, int64_t n0, int64_t n1) {
   dot_rows_generic(d, n0, n1);
 }
 
-/* Whether a forward pass packs W_hh: worth it only when many rows reuse
- * each panel (enough sequences and steps to repay one pass over W). */
-static int forward_packs(const srnn_recurrence *job) {
-  return job->batch > 4 && job->steps >= 4;
-}
-
 /* ---- the forward time loop --------------------------------------------- */
 
 static const float *step_input(const srnn_recurrence *job, const float *h_prev,
@@ -428,7 +432,7 @@ static void forward_member(void *context, int index, int count,
   member_units(h, index, count, &begin, &end);
   const int64_t panel_units = forward_panel_units(cell, h);
   const int64_t panel_floats = panel_units * gates * h;
-  const int packs = forward_packs(job);
+  const int packs = packs_forward(job->batch, job->steps);
   for (int64_t q = begin / panel_units; packs && q * panel_units < end; q++)
     pack_forward_panel(job->weight_hh, cell, h, q,
                        job->packed + q * panel_floats);
@@ -522,7 +526,7 @@ static void backward_member(void *context, int index, int count,
   int64_t begin, end;
   member_units(h, index, count, &begin, &end);
   const int64_t width = granule(h), panel_floats = width * gh;
-  float *packed = job->packed + forward_packed_floats(cell, h);
+  float *packed = job->packed_backward;
   for (int64_t q = begin / width; q * width < end; q++)
     pack_backward_panel(job->weight_hh, cell, h, q, packed + q * panel_floats);
   const int64_t n = end - begin;

@@ -101,7 +101,8 @@ typedef struct srnn_recurrence {
   int64_t batch, hidden, steps;
   const int64_t *lengths; /**< [B] valid steps of each sequence */
   const float *weight_hh; /**< [G*H][H] row-major (PyTorch's layout) */
-  float *packed;          /**< srnn_recurrence_packed_size floats */
+  float *packed;          /**< F: forward panels (NULL if size 0) */
+  float *packed_backward; /**< B: srnn_recurrence_backward_packed_size floats */
   float *scratch;         /**< srnn_recurrence_scratch_size floats */
   float *product;         /**< F: [B][G*H]; B: [B][H] */
   float *gates;           /**< [T][B][G*H]: F in: projections, out: activated */
@@ -120,8 +121,15 @@ typedef struct srnn_recurrence {
   float *direct;               /**< B: [B][H] GRU scratch, else NULL */
 } srnn_recurrence;
 
-/** Floats of srnn_recurrence.packed for a cell and hidden size. */
-int64_t srnn_recurrence_packed_size(int32_t cell, int64_t hidden);
+/** Floats of srnn_recurrence.packed for a forward pass of batch sequences
+ *  and steps steps: 0 when that pass uses row dot products instead (few
+ *  sequences or steps: streaming), since packing would cost more than it
+ *  saves. */
+int64_t srnn_recurrence_forward_packed_size(int32_t cell, int64_t hidden,
+                                            int64_t batch, int64_t steps);
+
+/** Floats of srnn_recurrence.packed_backward for a cell and hidden size. */
+int64_t srnn_recurrence_backward_packed_size(int32_t cell, int64_t hidden);
 
 /** Floats of srnn_recurrence.scratch for a batch, hidden size and team. */
 int64_t srnn_recurrence_scratch_size(int64_t batch, int64_t hidden,

@@ -10,24 +10,35 @@ enum Recurrence {
   /// Threads the kernel may use now (seqrnn's thread budget, at most 8).
   static func teamSize() -> Int { max(1, min(Int(srnn_thread_budget()), 8)) }
 
-  /// Floats of the packed weights and per-thread scratch a tape needs
+  /// Floats of the packed forward weights (0 when a pass of this batch and
+  /// length uses row dot products) and per-thread scratch a tape needs
   /// (none for float64).
   static func sizes<T>(
-    _ config: ModelConfiguration, batch: Int, team: Int, scalar: T.Type
+    _ config: ModelConfiguration, batch: Int, steps: Int, team: Int, scalar: T.Type
   ) -> (packed: Int, scratch: Int) {
     guard T.self == Float.self else { return (0, 0) }
     let h = Int64(config.hiddenSize)
     return (
-      Int(srnn_recurrence_packed_size(config.cell.rawValue, h)),
+      Int(
+        srnn_recurrence_forward_packed_size(
+          config.cell.rawValue, h, Int64(batch), Int64(steps))),
       Int(srnn_recurrence_scratch_size(Int64(batch), h, Int32(team)))
     )
+  }
+
+  /// Floats of the packed backward weights a backward scratch needs (none
+  /// for float64).
+  static func backwardSize<T>(_ config: ModelConfiguration, scalar: T.Type) -> Int {
+    guard T.self == Float.self else { return 0 }
+    return Int(
+      srnn_recurrence_backward_packed_size(config.cell.rawValue, Int64(config.hiddenSize)))
   }
 }
 
 extension Engine {
   /// Whether the C time loop runs this pass (float32 without zoneout).
   func usesRecurrenceKernel(_ tape: Tape<T>, zoneout: Zoneout<T>) -> Bool {
-    T.self == Float.self && !zoneout.isActive && tape.recurrencePacked != nil
+    T.self == Float.self && !zoneout.isActive
   }
 
   /// The job description shared by the forward and backward loops.
@@ -45,7 +56,7 @@ extension Engine {
     job.hidden = Int64(h)
     job.steps = Int64(input.seqLen)
     job.weight_hh = f32(parameters + offsets.weightHH)
-    job.packed = f32(tape.recurrencePacked!)
+    job.packed = tape.recurrencePacked.map { f32($0) }
     job.scratch = tape.recurrenceScratch.map { f32($0) }
     job.gates = f32(tape.gates[layer][direction])
     job.states = f32(tape.states[layer][direction])
@@ -87,6 +98,7 @@ extension Engine {
       recurrentMask: recurrentMask)
     let isGRU = config.cell == .gru
     job.product = f32(scratch.recurrentResult)
+    job.packed_backward = f32(scratch.recurrencePacked!)
     job.output_gradient = f32(UnsafePointer(outputGradient + direction * config.hiddenSize))
     job.gate_gradients = f32(scratch.gateGradients)
     job.gru_hidden_gradients = isGRU ? f32(scratch.gruHiddenGradients) : nil

@@ -41,8 +41,9 @@ package final class Tape<T: EngineScalar>: @unchecked Sendable {
   package private(set) var recurrentProduct: UnsafeMutablePointer<T>!
   /// With recurrent dropout, the masked previous state of a step `[B][H]`.
   package private(set) var maskedPrevious: UnsafeMutablePointer<T>?
-  /// float32: `W_hh` packed for the recurrence kernel (forward and backward
-  /// panels of one layer direction at a time) and its per-thread scratch.
+  /// float32: `W_hh` packed for the recurrence kernel's forward pass (one
+  /// layer direction at a time; nil when this shape uses row dot products)
+  /// and the kernel's per-thread scratch.
   package private(set) var recurrencePacked: UnsafeMutablePointer<T>?
   package private(set) var recurrenceScratch: UnsafeMutablePointer<T>?
   /// Threads the recurrence kernel may use with these buffers.
@@ -66,7 +67,7 @@ package final class Tape<T: EngineScalar>: @unchecked Sendable {
     let h = config.hiddenSize
     let d = config.directions
     let layers = config.numLayers
-    let recurrence = Recurrence.sizes(config, batch: b, team: team, scalar: T.self)
+    let recurrence = Recurrence.sizes(config, batch: b, steps: t, team: team, scalar: T.self)
     let gh = config.cell.gateCount * h
     let rows = config.outputMode == .sequence ? t * b : b
     let layerDropout = training && config.dropout > 0
@@ -144,6 +145,8 @@ package final class BackwardScratch<T: EngineScalar> {
   package private(set) var zoneoutCell: UnsafeMutablePointer<T>!
   /// Recurrent dropout: the masked previous states of all steps `[T][B][H]`.
   package private(set) var maskedStates: UnsafeMutablePointer<T>?
+  /// float32: `W_hh` packed for the recurrence kernel's backward pass.
+  package private(set) var recurrencePacked: UnsafeMutablePointer<T>?
 
   private let arena = Arena<T>()
   private var plannedFor: (b: Int, t: Int, training: Bool) = (0, 0, false)
@@ -163,10 +166,12 @@ package final class BackwardScratch<T: EngineScalar> {
     let rows = config.outputMode == .sequence ? t * b : b
     let width = max(dh, config.embeddingOrInputSize)
     let recurrentDropout = training && config.recurrentDropout > 0
+    let packedBackward = Recurrence.backwardSize(config, scalar: T.self)
     let fp = Arena<T>.footprint
     let total =
       fp(rows * config.outputSize) + fp(rows * dh) + 2 * fp(t * b * width) + fp(t * b * gh)
       + fp(t * b * h) + 6 * fp(b * h) + (recurrentDropout ? fp(t * b * h) : 0)
+      + fp(packedBackward)
     try arena.reset(capacity: total)
     logitGradients = arena.take(rows * config.outputSize)
     headInputGradients = arena.take(rows * dh)
@@ -180,6 +185,7 @@ package final class BackwardScratch<T: EngineScalar> {
     zoneoutHidden = arena.take(b * h)
     zoneoutCell = arena.take(b * h)
     maskedStates = recurrentDropout ? arena.take(t * b * h) : nil
+    recurrencePacked = packedBackward > 0 ? arena.take(packedBackward) : nil
     plannedFor = (b, t, training)
   }
 }
