@@ -1166,6 +1166,443 @@ seqrnn_status seqrnn_seq2seq_load(const char *path,
                                   const seqrnn_seq2seq_params *params,
                                   seqrnn_seq2seq **out_model);
 
+/* ---------------------------------------------------------------------------
+ * Forecasting
+ *
+ * Tools for forecasting a series of values with a model (or a baseline):
+ * scaling fitted on the training part only, lag windows and their targets,
+ * one-step and recursive multi-step forecasts, persistence and linear
+ * autoregression as baselines, RMSE and MAE. All of them work in double:
+ * series, windows, forecasts, scaling statistics and AR coefficients are
+ * double arrays, C-contiguous, time-major within a series: a series is
+ * [time][features], windows are [count][lags][features], one forecast per
+ * window is [count][features]. A model sees its windows as float32.
+ *
+ * Scalers and AR models are plain arrays the caller owns (nothing to free):
+ * a scaler is offset[features] and scale[features] (scaled = (x - offset) /
+ * scale), an AR model is coef[lags * features][features] and
+ * intercept[features]. The calls keep no state, so any number of threads
+ * may make them at once (the model calls share the model as inference
+ * does).
+ * ------------------------------------------------------------------------- */
+
+/** How seqrnn_scaler_fit scales each feature. */
+typedef enum {
+  /** (x - mean) / std, std the population standard deviation. */
+  SEQRNN_SCALER_STANDARD = 0,
+  /** (x - min) / (max - min): the training data spans [0, 1]. */
+  SEQRNN_SCALER_MINMAX = 1
+} seqrnn_scaler_method;
+
+/** Fits a scaler to train ([time][features], finite): writes each feature's
+ *  offset (mean or min) to out_offset[features] and scale (std or max - min)
+ *  to out_scale[features]. A feature that is constant in train gets offset
+ *  = its value and scale 1 (it is only shifted). Fit on the training part of
+ *  a series only, so nothing of the held-out part leaks into training.
+ *  Returns SEQRNN_OK, SEQRNN_E_NULL_ARGUMENT, SEQRNN_E_INVALID_ARGUMENT
+ *  (method, time or features < 1), SEQRNN_E_NON_FINITE (a non-finite
+ *  value, or statistics that overflow). The outputs are written only on
+ *  success. */
+seqrnn_status seqrnn_scaler_fit(seqrnn_scaler_method method,
+                                const double *train, int64_t time,
+                                int64_t features, double *out_offset,
+                                double *out_scale);
+
+/** out[i] = (values[i] - offset[f]) / scale[f] with f = i % features, for
+ *  count values ([count / features][features]; count a multiple of
+ *  features). out may equal values (in place). Non-finite values are
+ *  passed through (NaN stays NaN), so gaps survive scaling. offset and
+ *  scale: a scaler from seqrnn_scaler_fit (scale finite and > 0, offset
+ *  finite). Returns SEQRNN_OK, SEQRNN_E_NULL_ARGUMENT,
+ *  SEQRNN_E_INVALID_ARGUMENT (features < 1, count < 0, a scale <= 0),
+ *  SEQRNN_E_NON_FINITE (the scaler), SEQRNN_E_SHAPE_MISMATCH (count not a
+ *  multiple of features). */
+seqrnn_status seqrnn_scaler_transform(const double *offset, const double *scale,
+                                      int64_t features, const double *values,
+                                      int64_t count, double *out);
+
+/** The inverse of seqrnn_scaler_transform: out[i] = values[i] * scale[f] +
+ *  offset[f]. Arguments and statuses as seqrnn_scaler_transform. */
+seqrnn_status seqrnn_scaler_inverse_transform(const double *offset,
+                                              const double *scale,
+                                              int64_t features,
+                                              const double *values,
+                                              int64_t count, double *out);
+
+/** Cuts series ([time][features], finite) into lag windows and targets:
+ *  window i is steps [i, i + lags) and its target is step
+ *  i + lags + horizon - 1 (horizon 1: the next step), for
+ *  i in [0, count), count = time - lags - horizon + 1.
+ *  out_windows: [count][lags][features] (windows_capacity elements);
+ *  out_targets: [count][features] (targets_capacity elements); out_count:
+ *  out, optional, set to count whenever the arguments are valid (also when
+ *  a buffer is too small). Returns SEQRNN_OK, SEQRNN_E_NULL_ARGUMENT,
+ *  SEQRNN_E_INVALID_ARGUMENT (time, features, lags or horizon < 1),
+ *  SEQRNN_E_SHAPE_MISMATCH (time < lags + horizon: too few steps),
+ *  SEQRNN_E_NON_FINITE, SEQRNN_E_BUFFER_TOO_SMALL. */
+seqrnn_status seqrnn_make_windows(const double *series, int64_t time,
+                                  int64_t features, int64_t lags,
+                                  int64_t horizon, double *out_windows,
+                                  int64_t windows_capacity, double *out_targets,
+                                  int64_t targets_capacity, int64_t *out_count);
+
+/** The naive forecast "the next value is the last one": each window's last
+ *  step, out[count][features] (for any horizon). windows:
+ *  [count][lags][features], finite. Returns SEQRNN_OK,
+ *  SEQRNN_E_NULL_ARGUMENT, SEQRNN_E_INVALID_ARGUMENT (a size < 1),
+ *  SEQRNN_E_NON_FINITE, SEQRNN_E_BUFFER_TOO_SMALL. */
+seqrnn_status seqrnn_forecast_persistence(const double *windows, int64_t count,
+                                          int64_t lags, int64_t features,
+                                          double *out, int64_t capacity);
+
+/** One-step forecasts of a trained model: the value after each window,
+ *  out[count][features]. The model must forecast windows of this width:
+ *  float inputs (no vocab_size), output SEQRNN_OUTPUT_LAST, loss
+ *  SEQRNN_LOSS_MSE, input_size == output_size == features (forecasts are
+ *  fed back as inputs by seqrnn_forecast_recursive). Windows run through
+ *  the model's forward pass as float32, a few hundred at a time. Returns
+ *  SEQRNN_OK, SEQRNN_E_NULL_ARGUMENT, SEQRNN_E_INVALID_ARGUMENT (a size < 1,
+ *  a token model, output or loss not as above), SEQRNN_E_SHAPE_MISMATCH
+ *  (input_size or output_size differ from features), SEQRNN_E_NON_FINITE
+ *  (windows, or a forecast of diverged weights), SEQRNN_E_BUFFER_TOO_SMALL,
+ *  SEQRNN_E_OUT_OF_MEMORY. Shares the model with other inference calls. */
+seqrnn_status seqrnn_forecast_next(const seqrnn_model *model,
+                                   const double *windows, int64_t count,
+                                   int64_t lags, int64_t features, double *out,
+                                   int64_t capacity);
+
+/** Recursive multi-step forecasts of count histories at once: for each
+ *  history ([lags][features], the last lags steps before the forecast) the
+ *  model forecasts the next step, which becomes the window's newest step
+ *  (the oldest is dropped), and so on for steps steps. out:
+ *  [count][steps][features]. Optional scaler (offset and scale both NULL:
+ *  none): history is then in original units, is scaled before the model
+ *  sees it, and the forecasts are scaled back; features as the scaler's.
+ *  Model requirements and statuses as seqrnn_forecast_next, plus
+ *  SEQRNN_E_INVALID_ARGUMENT for steps < 1 and SEQRNN_E_NULL_ARGUMENT for
+ *  only one of offset and scale. */
+seqrnn_status seqrnn_forecast_recursive(const seqrnn_model *model,
+                                        const double *history, int64_t count,
+                                        int64_t lags, int64_t features,
+                                        int64_t steps, const double *offset,
+                                        const double *scale, double *out,
+                                        int64_t capacity);
+
+/** Fits a linear autoregressive baseline by least squares: the next value
+ *  of every feature is an affine function of all values of its window (a
+ *  VAR with several features). The design matrix is a column of ones and
+ *  the flattened windows ([count][lags * features]); the solution is the
+ *  minimum-norm least-squares one that numpy.linalg.lstsq(rcond=None)
+ *  gives, computed in double by Householder QR and a one-sided Jacobi SVD
+ *  (singular values below eps * max(count, 1 + lags * features) times the
+ *  largest are dropped), so collinear lags and fewer windows than
+ *  coefficients are handled. windows: [count][lags][features]; targets:
+ *  [count][features]; both finite. out_coef: [lags * features][features]
+ *  (rows in the windows' flattened order; coef_capacity elements);
+ *  out_intercept: [features] (intercept_capacity). Returns SEQRNN_OK,
+ *  SEQRNN_E_NULL_ARGUMENT, SEQRNN_E_INVALID_ARGUMENT (a size < 1),
+ *  SEQRNN_E_NON_FINITE, SEQRNN_E_BUFFER_TOO_SMALL, SEQRNN_E_INTERNAL (the
+ *  SVD did not converge; never seen). */
+seqrnn_status seqrnn_linear_ar_fit(const double *windows, const double *targets,
+                                   int64_t count, int64_t lags,
+                                   int64_t features, double *out_coef,
+                                   int64_t coef_capacity, double *out_intercept,
+                                   int64_t intercept_capacity);
+
+/** A fitted AR model's forecasts: out[i] = intercept + windows[i]
+ *  (flattened) x coef, out[count][features]. coef and intercept as written
+ *  by seqrnn_linear_ar_fit for these lags and features. Returns SEQRNN_OK,
+ *  SEQRNN_E_NULL_ARGUMENT, SEQRNN_E_INVALID_ARGUMENT (a size < 1),
+ *  SEQRNN_E_NON_FINITE (windows or coefficients),
+ *  SEQRNN_E_BUFFER_TOO_SMALL. */
+seqrnn_status seqrnn_linear_ar_predict(const double *coef,
+                                       const double *intercept,
+                                       const double *windows, int64_t count,
+                                       int64_t lags, int64_t features,
+                                       double *out, int64_t capacity);
+
+/** Root mean squared error of forecast against truth over count values
+ *  (sqrt(mean((truth - forecast)^2))), into *out. Returns SEQRNN_OK,
+ *  SEQRNN_E_NULL_ARGUMENT, SEQRNN_E_INVALID_ARGUMENT (count < 0),
+ *  SEQRNN_E_SHAPE_MISMATCH (count 0: nothing to compare),
+ *  SEQRNN_E_NON_FINITE (a value). */
+seqrnn_status seqrnn_forecast_rmse(const double *truth, const double *forecast,
+                                   int64_t count, double *out);
+
+/** Mean absolute error (mean(|truth - forecast|)); as
+ *  seqrnn_forecast_rmse. */
+seqrnn_status seqrnn_forecast_mae(const double *truth, const double *forecast,
+                                  int64_t count, double *out);
+
+/* ---------------------------------------------------------------------------
+ * Text: tokenizer, vocabulary, padding, length buckets
+ *
+ * Word-level tools for token models, the same implementation the Python
+ * package (seqrnn.text) and Swift embedders use, so tokens, ids and
+ * vocabulary files agree across the three. Text is UTF-8; every call checks
+ * it and answers SEQRNN_E_INVALID_ARGUMENT (with the byte offset) for
+ * invalid UTF-8.
+ *
+ * The tokenizer follows Python's re and str.lower() exactly: rule WORDS is
+ * re.findall(r"\w+(?:['\u2019-]\w+)*|[^\w\s]", text) (runs of letters,
+ * digits and '_' that may continue after an inner ' or U+2019 or -, such as
+ * "don't" and "well-made", and every other non-space character alone), rule
+ * WHITESPACE is \S+, with Python's Unicode \w and \s.
+ *
+ * Vocabulary ids: 0 is "<pad>", 1 is "<unk>" (every word the vocabulary
+ * does not hold), then the words, most frequent first and in code point
+ * (UTF-8 byte) order among equal counts, so the same texts always give the
+ * same ids. Files are JSON:
+ *   {"format": "seqrnn.vocabulary", "format_version": 1, "words": [...],
+ *    "counts": [...] or null, "tokenizer": {"lower": b, "pattern": s} or null}
+ * A seqrnn_vocabulary never changes after it is made, so any number of
+ * threads may use one at once.
+ * ------------------------------------------------------------------------- */
+
+/** How text is cut into tokens. */
+typedef enum seqrnn_token_rule {
+  /** Words and punctuation: \w+(?:['\u2019-]\w+)*|[^\w\s] (Python re). */
+  SEQRNN_TOKENS_WORDS = 0,
+  /** Runs of non-space characters: \S+, for text already tokenized. */
+  SEQRNN_TOKENS_WHITESPACE = 1,
+  /** A regular expression seqrnn does not implement (one a Python program
+   *  used), kept in vocabularies and their files only: tokenizing text with
+   *  it fails with SEQRNN_E_UNSUPPORTED. */
+  SEQRNN_TOKENS_CUSTOM = 2
+} seqrnn_token_rule;
+
+/** Tokenizer settings. Start from seqrnn_tokenizer_default_params(). */
+typedef struct seqrnn_tokenizer_params {
+  int32_t rule;        /**< seqrnn_token_rule; default WORDS */
+  int32_t lower;       /**< 1: lower-case first (Python's str.lower()), 0:
+                            keep the case; default 1 */
+  const char *pattern; /**< CUSTOM only: the regular expression's text,
+                            NUL-terminated UTF-8, recorded in files; unused
+                            (may be NULL) for the other rules */
+} seqrnn_tokenizer_params;
+
+/** The default tokenizer: words and punctuation of lower-cased text.
+ *  Thread-safe. */
+seqrnn_tokenizer_params seqrnn_tokenizer_default_params(void);
+
+/** Splits text into tokens.
+ *  params: in, NULL = defaults. text: in, text_size bytes of UTF-8
+ *  (text_size < 0: NUL-terminated).
+ *  out_chars: out, chars_capacity bytes: the tokens one after the other,
+ *  each followed by a NUL, so out_chars + out_offsets[i] is token i as a C
+ *  string. out_offsets: out, offsets_capacity entries: count + 1 offsets
+ *  into out_chars, token i being the bytes [offsets[i], offsets[i + 1] - 1)
+ *  (its NUL at offsets[i + 1] - 1; a token holds a NUL itself only when the
+ *  text does). Both may be NULL with capacity 0 to ask for the sizes only.
+ *  out_count: out, the number of tokens. out_chars_needed: out, optional,
+ *  the bytes out_chars needs. Both are written also when the call fails
+ *  with SEQRNN_E_BUFFER_TOO_SMALL (out_offsets then needs count + 1).
+ *  Returns SEQRNN_OK, SEQRNN_E_NULL_ARGUMENT, SEQRNN_E_INVALID_ARGUMENT
+ *  (invalid UTF-8, bad params), SEQRNN_E_UNSUPPORTED (rule CUSTOM),
+ *  SEQRNN_E_BUFFER_TOO_SMALL. Thread-safe. */
+seqrnn_status seqrnn_tokenize(const seqrnn_tokenizer_params *params,
+                              const char *text, int64_t text_size,
+                              char *out_chars, int64_t chars_capacity,
+                              int64_t *out_offsets, int64_t offsets_capacity,
+                              int64_t *out_count, int64_t *out_chars_needed);
+
+/** Words and their ids (read-only once made; shareable across threads). */
+typedef struct seqrnn_vocabulary seqrnn_vocabulary;
+
+/** A vocabulary of the given words: ids 2, 3, ... in this order ("<pad>"
+ *  and "<unk>" are added as ids 0 and 1).
+ *  words: in, count NUL-terminated UTF-8 words, distinct, non-empty, none
+ *  of them "<pad>" or "<unk>". counts: in, optional, each word's training
+ *  count (>= 0), or NULL for none. tokenizer: in, what
+ *  seqrnn_vocabulary_encode splits text with, or NULL for no tokenizer
+ *  (then only token lists can be encoded).
+ *  out_vocabulary: out, owned by the caller, release with
+ *  seqrnn_vocabulary_free.
+ *  Returns SEQRNN_OK, SEQRNN_E_NULL_ARGUMENT, SEQRNN_E_INVALID_ARGUMENT
+ *  (count < 0, an empty, repeated or reserved word, invalid UTF-8, a
+ *  negative count, bad tokenizer params), SEQRNN_E_OUT_OF_MEMORY.
+ *  Thread-safe. */
+seqrnn_status seqrnn_vocabulary_create(const char *const *words, int64_t count,
+                                       const int64_t *counts,
+                                       const seqrnn_tokenizer_params *tokenizer,
+                                       seqrnn_vocabulary **out_vocabulary);
+
+/** Counts the tokens of count texts and keeps the frequent ones: the words
+ *  seen at least min_frequency (>= 1) times, at most max_size ids in all
+ *  (the two reserved ones included; 0 = no limit, else >= 2), most
+ *  frequent first. Build from the training split only: words seen only in
+ *  new text then count as unknown.
+ *  texts: in, count UTF-8 texts; sizes: in, optional, each text's byte
+ *  count (NULL: the texts are NUL-terminated). tokenizer: in, splits the
+ *  texts and is kept for seqrnn_vocabulary_encode; NULL = defaults.
+ *  out_vocabulary: out, owned by the caller.
+ *  Returns SEQRNN_OK, SEQRNN_E_NULL_ARGUMENT, SEQRNN_E_INVALID_ARGUMENT,
+ *  SEQRNN_E_UNSUPPORTED (a CUSTOM tokenizer), SEQRNN_E_OUT_OF_MEMORY.
+ *  Thread-safe. */
+seqrnn_status seqrnn_vocabulary_build(const char *const *texts,
+                                      const int64_t *sizes, int64_t count,
+                                      int64_t min_frequency, int64_t max_size,
+                                      const seqrnn_tokenizer_params *tokenizer,
+                                      seqrnn_vocabulary **out_vocabulary);
+
+/** seqrnn_vocabulary_build from tokens already split (count NUL-terminated
+ *  UTF-8 tokens of all texts together, taken as they are: no
+ *  lower-casing). tokenizer: in, kept for seqrnn_vocabulary_encode; NULL =
+ *  defaults (any rule, CUSTOM included, is accepted here). Statuses as
+ *  seqrnn_vocabulary_build. Thread-safe. */
+seqrnn_status
+seqrnn_vocabulary_build_from_tokens(const char *const *tokens, int64_t count,
+                                    int64_t min_frequency, int64_t max_size,
+                                    const seqrnn_tokenizer_params *tokenizer,
+                                    seqrnn_vocabulary **out_vocabulary);
+
+/** Frees a vocabulary. NULL is a no-op. */
+void seqrnn_vocabulary_free(seqrnn_vocabulary *vocabulary);
+
+/** The number of ids, the reserved ones included: the model's vocab_size.
+ *  Returns SEQRNN_OK or SEQRNN_E_NULL_ARGUMENT. */
+seqrnn_status seqrnn_vocabulary_size(const seqrnn_vocabulary *vocabulary,
+                                     int64_t *out_size);
+
+/** The word of id in [0, size): *out_word is NUL-terminated UTF-8, valid
+ *  while the vocabulary lives. Returns SEQRNN_OK, SEQRNN_E_NULL_ARGUMENT,
+ *  SEQRNN_E_OUT_OF_RANGE. */
+seqrnn_status seqrnn_vocabulary_word(const seqrnn_vocabulary *vocabulary,
+                                     int64_t id, const char **out_word);
+
+/** The id of a NUL-terminated word: its own id, or 1 ("<unk>") when the
+ *  vocabulary does not hold it (compare with 1 to tell). Words are
+ *  compared byte for byte. Returns SEQRNN_OK, SEQRNN_E_NULL_ARGUMENT. */
+seqrnn_status seqrnn_vocabulary_id(const seqrnn_vocabulary *vocabulary,
+                                   const char *word, int32_t *out_id);
+
+/** How often the build saw the word of id in [0, size): 0 for the reserved
+ *  ids, and for every id when the vocabulary has no counts.
+ *  out_has_counts: out, optional: 1 when the vocabulary has counts (built,
+ *  or made with counts), else 0. Returns SEQRNN_OK,
+ *  SEQRNN_E_NULL_ARGUMENT, SEQRNN_E_OUT_OF_RANGE. */
+seqrnn_status seqrnn_vocabulary_count(const seqrnn_vocabulary *vocabulary,
+                                      int64_t id, int64_t *out_count,
+                                      int32_t *out_has_counts);
+
+/** The vocabulary's tokenizer. out_has_tokenizer: out, 1 or 0 (none; then
+ *  *out_params is the default). out_params: out; a CUSTOM rule's pattern
+ *  stays valid while the vocabulary lives. Returns SEQRNN_OK or
+ *  SEQRNN_E_NULL_ARGUMENT. */
+seqrnn_status
+seqrnn_vocabulary_get_tokenizer(const seqrnn_vocabulary *vocabulary,
+                                int32_t *out_has_tokenizer,
+                                seqrnn_tokenizer_params *out_params);
+
+/** The ids of a text split by the vocabulary's tokenizer (unknown words
+ *  get 1). text: in, text_size bytes of UTF-8 (< 0: NUL-terminated).
+ *  out_ids: out, capacity entries; NULL with capacity 0 asks for the count
+ *  only. out_count: out, the number of ids, also written when the call
+ *  fails with SEQRNN_E_BUFFER_TOO_SMALL. An empty text gives 0 ids (pad a
+ *  sequence to one step with an "<unk>" yourself if you need one).
+ *  Returns SEQRNN_OK, SEQRNN_E_NULL_ARGUMENT, SEQRNN_E_INVALID_ARGUMENT
+ *  (invalid UTF-8, or no tokenizer), SEQRNN_E_UNSUPPORTED (a CUSTOM
+ *  tokenizer), SEQRNN_E_BUFFER_TOO_SMALL. */
+seqrnn_status seqrnn_vocabulary_encode(const seqrnn_vocabulary *vocabulary,
+                                       const char *text, int64_t text_size,
+                                       int32_t *out_ids, int64_t capacity,
+                                       int64_t *out_count);
+
+/** The ids of count NUL-terminated tokens (unknown words get 1) into
+ *  out_ids[count]. Returns SEQRNN_OK, SEQRNN_E_NULL_ARGUMENT,
+ *  SEQRNN_E_INVALID_ARGUMENT (count < 0). */
+seqrnn_status
+seqrnn_vocabulary_encode_tokens(const seqrnn_vocabulary *vocabulary,
+                                const char *const *tokens, int64_t count,
+                                int32_t *out_ids);
+
+/** The words of count ids: out_words receives pointers to NUL-terminated
+ *  words valid while the vocabulary lives (capacity entries; count always
+ *  suffice). skip_pad: 1 leaves id 0 out, 0 keeps it as "<pad>".
+ *  out_count: out, the number of words written. Returns SEQRNN_OK,
+ *  SEQRNN_E_NULL_ARGUMENT, SEQRNN_E_INVALID_ARGUMENT (count < 0, skip_pad
+ *  not 0 or 1), SEQRNN_E_OUT_OF_RANGE (an id outside [0, size); nothing is
+ *  written then), SEQRNN_E_BUFFER_TOO_SMALL. */
+seqrnn_status seqrnn_vocabulary_decode(const seqrnn_vocabulary *vocabulary,
+                                       const int32_t *ids, int64_t count,
+                                       int32_t skip_pad, const char **out_words,
+                                       int64_t capacity, int64_t *out_count);
+
+/** Writes the vocabulary as UTF-8 JSON (the format above); the file is
+ *  replaced atomically, as seqrnn_model_save does. Returns SEQRNN_OK,
+ *  SEQRNN_E_NULL_ARGUMENT, SEQRNN_E_INVALID_ARGUMENT (empty path),
+ *  SEQRNN_E_IO. */
+seqrnn_status seqrnn_vocabulary_save(const seqrnn_vocabulary *vocabulary,
+                                     const char *path);
+
+/** Reads a vocabulary written by seqrnn_vocabulary_save, by Python's
+ *  seqrnn.text.Vocabulary.save or by Swift. A tokenizer pattern other than
+ *  the two built-in rules loads as SEQRNN_TOKENS_CUSTOM. out_vocabulary:
+ *  out, owned by the caller. Returns SEQRNN_OK, SEQRNN_E_NULL_ARGUMENT,
+ *  SEQRNN_E_INVALID_ARGUMENT (empty path), SEQRNN_E_IO,
+ *  SEQRNN_E_BAD_FORMAT (not JSON, not a vocabulary, bad contents; the
+ *  message says which), SEQRNN_E_UNSUPPORTED_VERSION,
+ *  SEQRNN_E_OUT_OF_MEMORY. Thread-safe. */
+seqrnn_status seqrnn_vocabulary_load(const char *path,
+                                     seqrnn_vocabulary **out_vocabulary);
+
+/** The vocabulary's file contents as UTF-8 JSON text, for keeping it
+ *  somewhere other than a file. out_text: out, capacity bytes: the text and
+ *  a NUL; NULL with capacity 0 asks for the size only. out_needed: out, the
+ *  bytes needed (NUL included), also written when the call fails with
+ *  SEQRNN_E_BUFFER_TOO_SMALL. Returns SEQRNN_OK, SEQRNN_E_NULL_ARGUMENT,
+ *  SEQRNN_E_INVALID_ARGUMENT (capacity < 0), SEQRNN_E_BUFFER_TOO_SMALL. */
+seqrnn_status seqrnn_vocabulary_to_json(const seqrnn_vocabulary *vocabulary,
+                                        char *out_text, int64_t capacity,
+                                        int64_t *out_needed);
+
+/** seqrnn_vocabulary_load from JSON text in memory (text_size bytes; < 0:
+ *  NUL-terminated). Statuses as seqrnn_vocabulary_load without the file
+ *  ones. Thread-safe. */
+seqrnn_status seqrnn_vocabulary_from_json(const char *text, int64_t text_size,
+                                          seqrnn_vocabulary **out_vocabulary);
+
+/** Pads count id sequences into one batch for seqrnn_batch.tokens.
+ *  sequences: in, count pointers to int32 ids (>= 0); lengths: in, count
+ *  lengths >= 1 (a recurrent model needs a step). max_len: keep at most the
+ *  first max_len ids of each (0 = all). pad_id: >= 0, the value past each
+ *  length (the model never reads it; use 0, "<pad>").
+ *  out_ids: out, capacity entries, [count][seq_len] with seq_len the
+ *  longest kept length; NULL with capacity 0 asks for seq_len only.
+ *  out_lengths: out, optional, [count] kept lengths (seqrnn_batch.lengths).
+ *  out_seq_len: out, also written when the call fails with
+ *  SEQRNN_E_BUFFER_TOO_SMALL (out_ids then needs count * seq_len).
+ *  Returns SEQRNN_OK, SEQRNN_E_NULL_ARGUMENT, SEQRNN_E_INVALID_ARGUMENT
+ *  (max_len < 0, pad_id < 0), SEQRNN_E_SHAPE_MISMATCH (count < 1, a length
+ *  < 1), SEQRNN_E_OUT_OF_RANGE (a negative id), SEQRNN_E_BUFFER_TOO_SMALL.
+ *  Thread-safe. */
+seqrnn_status seqrnn_pad_batch(const int32_t *const *sequences,
+                               const int64_t *lengths, int64_t count,
+                               int64_t max_len, int32_t pad_id,
+                               int32_t *out_ids, int64_t capacity,
+                               int64_t *out_lengths, int64_t *out_seq_len);
+
+/** Orders count sequences into batches of similar lengths (length
+ *  buckets), so little time goes into padding: out_order[count] receives
+ *  every index 0..count-1 once, and batch k is out_order[k * batch_size ..
+ *  min((k + 1) * batch_size, count)). Within a batch indices are sorted by
+ *  length.
+ *  shuffle 1 (training): the indices are shuffled, cut into chunks of
+ *  chunk_batches * batch_size, each chunk is sorted by length (stable) and
+ *  cut into batches, and the full batches come in random order, the one
+ *  short batch (if any) last. The shuffles depend only on (seed, epoch):
+ *  pass the epoch number for a new order each epoch. shuffle 0
+ *  (prediction): all indices sorted by length (stable), shortest first;
+ *  seed, epoch and chunk_batches are unused.
+ *  lengths: in, count lengths >= 0. Returns SEQRNN_OK,
+ *  SEQRNN_E_NULL_ARGUMENT, SEQRNN_E_INVALID_ARGUMENT (count, batch_size or
+ *  chunk_batches < 1, shuffle not 0 or 1), SEQRNN_E_OUT_OF_RANGE (a
+ *  negative length). Thread-safe. */
+seqrnn_status seqrnn_bucket_batches(const int64_t *lengths, int64_t count,
+                                    int64_t batch_size, int32_t shuffle,
+                                    uint64_t seed, uint64_t epoch,
+                                    int64_t chunk_batches, int64_t *out_order);
+
 #ifdef __cplusplus
 }
 #endif

@@ -2,15 +2,18 @@
  * sst2_classifier.c - sentence sentiment (SST-2) in plain C99 on libseqrnn.
  *
  * Reads DIR/train.txt, dev.txt and test.txt ("label text" per line, label 0
- * or 1), splits sentences on whitespace and lower-cases them, builds the
- * vocabulary of the training sentences (words seen fewer than --min-freq
+ * or 1), splits sentences on whitespace and lower-cases them
+ * (seqrnn_tokenize's WHITESPACE rule), builds the vocabulary of the training
+ * sentences with seqrnn_vocabulary_build (words seen fewer than --min-freq
  * times become <unk>; ids by frequency, then alphabetically; 0 is <pad>, 1
  * <unk>), and trains a bidirectional LSTM classifier (output LAST: one
  * prediction per sentence) with embeddings learned from scratch. Batches hold
- * sentences of similar lengths (shuffled chunks sorted by length), every
- * training word is hidden as <unk> with probability --word-dropout, and
- * early stopping keeps the weights of the epoch with the best dev accuracy.
- * Reports test accuracy and macro F1 with seqrnn_metrics.
+ * sentences of similar lengths (seqrnn_bucket_batches: shuffled chunks sorted
+ * by length), padded by seqrnn_pad_batch; every training word is hidden as
+ * <unk> with probability --word-dropout, and early stopping keeps the weights
+ * of the epoch with the best dev accuracy. Reports test accuracy and macro F1
+ * with seqrnn_metrics. --save-vocab PATH writes the vocabulary as JSON
+ * (seqrnn.text.Vocabulary.load in Python reads it).
  *
  * Build (after installing seqrnn):
  *   cc -std=c99 -O2 sst2_classifier.c $(pkg-config --cflags --libs seqrnn)
@@ -29,6 +32,7 @@
  *   --word-dropout X probability of hiding a training word (default 0.2)
  *   --threads N      compute threads (default 1)
  *   --seed N         seed of weights, dropout and batches (default 0)
+ *   --save-vocab P   write the vocabulary to the JSON file P
  * The last line is "RESULT test_accuracy=... macro_f1=... seconds=...".
  */
 #ifndef _POSIX_C_SOURCE
@@ -49,7 +53,7 @@
 #define EVAL_BATCH 256
 
 typedef struct options {
-  const char *dir;
+  const char *dir, *save_vocab;
   long epochs, patience, hidden, embed, batch, min_freq, threads, quick;
   double lr, word_dropout;
   unsigned long long seed;
@@ -81,13 +85,6 @@ static uint64_t rng_next(void) {
 }
 static double rng_uniform(void) {
   return (double)(rng_next() >> 11) * (1.0 / 9007199254740992.0);
-}
-static void shuffle(long *a, long n) {
-  for (long i = n - 1; i > 0; i--) {
-    long j = (long)(rng_next() % (uint64_t)(i + 1)), t = a[i];
-    a[i] = a[j];
-    a[j] = t;
-  }
 }
 
 static void check(seqrnn_status status, const char *what) {
@@ -179,176 +176,75 @@ static int read_split(const char *dir, const char *name, split *s) {
   return 1;
 }
 
-/* Splits text in place into lower-cased whitespace-separated words; returns
- * how many (pointers into text in words, at most max). */
-static long tokenize(char *text, char **words, long max) {
-  long n = 0;
-  char *p = text;
-  while (*p != '\0') {
-    while (*p != '\0' && isspace((unsigned char)*p))
-      p++;
-    if (*p == '\0')
-      break;
-    char *start = p;
-    while (*p != '\0' && !isspace((unsigned char)*p)) {
-      *p = (char)tolower((unsigned char)*p);
-      p++;
-    }
-    if (*p != '\0')
-      *p++ = '\0';
-    if (n < max)
-      words[n++] = start;
-  }
-  return n;
+/* ---- vocabulary and ids (the library's text tools) -------------------- */
+
+/* Whitespace tokens, lower-cased. */
+static seqrnn_tokenizer_params whitespace_tokens(void) {
+  seqrnn_tokenizer_params p = seqrnn_tokenizer_default_params();
+  p.rule = SEQRNN_TOKENS_WHITESPACE;
+  p.lower = 1;
+  return p;
 }
 
-/* ---- vocabulary: an open-addressing hash table of word -> count/id ------- */
-
-typedef struct entry {
-  char *word; /* NULL: empty slot */
-  long count;
-  int32_t id;
-} entry;
-
-typedef struct vocabulary {
-  entry *slots;
-  long capacity, used;
-  int32_t size; /* ids in use, <pad> and <unk> included */
-} vocabulary;
-
-static uint64_t hash_word(const char *w) { /* FNV-1a */
-  uint64_t h = 1469598103934665603ull;
-  for (; *w; w++)
-    h = (h ^ (unsigned char)*w) * 1099511628211ull;
-  return h;
-}
-
-static entry *find_slot(vocabulary *v, const char *word) {
-  uint64_t i = hash_word(word) & (uint64_t)(v->capacity - 1);
-  while (v->slots[i].word != NULL && strcmp(v->slots[i].word, word) != 0)
-    i = (i + 1) & (uint64_t)(v->capacity - 1);
-  return &v->slots[i];
-}
-
-static void count_word(vocabulary *v, const char *word) {
-  if (2 * (v->used + 1) > v->capacity) { /* grow, keeping load <= 1/2 */
-    entry *old = v->slots;
-    long old_capacity = v->capacity;
-    v->capacity = old_capacity ? 2 * old_capacity : 1 << 12;
-    v->slots = xmalloc(sizeof(entry) * (size_t)v->capacity);
-    memset(v->slots, 0, sizeof(entry) * (size_t)v->capacity);
-    for (long i = 0; i < old_capacity; i++)
-      if (old[i].word != NULL)
-        *find_slot(v, old[i].word) = old[i];
-    free(old);
-  }
-  entry *e = find_slot(v, word);
-  if (e->word == NULL) {
-    e->word = xstrdup(word);
-    e->id = UNK_ID;
-    v->used++;
-  }
-  e->count++;
-}
-
-static int by_count_then_word(const void *a, const void *b) {
-  const entry *x = *(const entry *const *)a, *y = *(const entry *const *)b;
-  if (x->count != y->count)
-    return x->count > y->count ? -1 : 1;
-  return strcmp(x->word, y->word);
-}
-
-/* Gives ids 2, 3, ... to the words seen at least min_freq times, most
- * frequent first and alphabetically among equals (same data, same ids). */
-static void assign_ids(vocabulary *v, long min_freq) {
-  entry **kept = xmalloc(sizeof(entry *) * (size_t)(v->used + 1));
-  long n = 0;
-  for (long i = 0; i < v->capacity; i++)
-    if (v->slots[i].word != NULL && v->slots[i].count >= min_freq)
-      kept[n++] = &v->slots[i];
-  qsort(kept, (size_t)n, sizeof(entry *), by_count_then_word);
-  for (long i = 0; i < n; i++)
-    kept[i]->id = (int32_t)(i + 2);
-  v->size = (int32_t)(n + 2);
-  free(kept);
-}
-
-static int32_t word_id(vocabulary *v, const char *word) {
-  entry *e = find_slot(v, word);
-  return e->word == NULL ? UNK_ID : e->id;
-}
-
-/* Tokenizes s's sentences; with counting, adds their words to v, else
- * encodes them with v's ids (unknown -> <unk>; an empty sentence becomes a
- * single <unk>, since a sequence needs at least one step). */
-static void process(split *s, vocabulary *v, int counting) {
-  char *words[4096];
-  if (!counting) {
-    s->ids = xmalloc(sizeof(int32_t *) * (size_t)s->count);
-    s->lengths = xmalloc(sizeof(int64_t) * (size_t)s->count);
-  }
+/* Encodes s's sentences with v's ids (unknown -> <unk>; an empty sentence
+ * becomes a single <unk>, since a sequence needs at least one step). */
+static void encode_split(split *s, const seqrnn_vocabulary *v) {
+  s->ids = xmalloc(sizeof(int32_t *) * (size_t)s->count);
+  s->lengths = xmalloc(sizeof(int64_t) * (size_t)s->count);
   for (long i = 0; i < s->count; i++) {
-    char *copy = xstrdup(s->texts[i]);
-    long n = tokenize(copy, words, 4096);
-    if (counting) {
-      for (long k = 0; k < n; k++)
-        count_word(v, words[k]);
-    } else {
-      s->lengths[i] = n > 0 ? n : 1;
-      s->ids[i] = xmalloc(sizeof(int32_t) * (size_t)s->lengths[i]);
-      s->ids[i][0] = UNK_ID;
-      for (long k = 0; k < n; k++)
-        s->ids[i][k] = word_id(v, words[k]);
-    }
-    free(copy);
+    int64_t n = 0;
+    check(seqrnn_vocabulary_encode(v, s->texts[i], -1, NULL, 0, &n),
+          "seqrnn_vocabulary_encode");
+    s->ids[i] = xmalloc(sizeof(int32_t) * (size_t)(n > 0 ? n : 1));
+    s->ids[i][0] = UNK_ID;
+    if (n > 0)
+      check(seqrnn_vocabulary_encode(v, s->texts[i], -1, s->ids[i], n, &n),
+            "seqrnn_vocabulary_encode");
+    s->lengths[i] = n > 0 ? n : 1;
   }
 }
 
 /* ---- batches ----------------------------------------------------------------
  */
 
-static const int64_t *sort_lengths; /* for by_length */
-static int by_length(const void *a, const void *b) {
-  long x = *(const long *)a, y = *(const long *)b;
-  if (sort_lengths[x] != sort_lengths[y])
-    return sort_lengths[x] < sort_lengths[y] ? -1 : 1;
-  return x < y ? -1 : x > y;
-}
-
 /* Fills a batch of the sentences members[0..n) of s: ids padded to the
- * longest, optional word dropout, labels. Returns the padded length. */
+ * longest (seqrnn_pad_batch), optional word dropout, labels. Returns the
+ * padded length. */
 static long fill_batch(const split *s, const long *members, long n,
-                       double word_dropout, int32_t *tokens, int64_t *lengths,
-                       int32_t *labels) {
-  long T = 1;
-  for (long b = 0; b < n; b++)
-    if (s->lengths[members[b]] > T)
-      T = (long)s->lengths[members[b]];
+                       double word_dropout, int32_t *tokens, int64_t capacity,
+                       int64_t *lengths, int32_t *labels) {
+  const int32_t **rows = xmalloc(sizeof(int32_t *) * (size_t)n);
+  int64_t *row_lengths = xmalloc(sizeof(int64_t) * (size_t)n);
   for (long b = 0; b < n; b++) {
-    long i = members[b];
-    for (long t = 0; t < T; t++) {
-      int32_t id = t < s->lengths[i] ? s->ids[i][t] : PAD_ID;
-      if (id != PAD_ID && word_dropout > 0 && rng_uniform() < word_dropout)
-        id = UNK_ID;
-      tokens[b * T + t] = id;
-    }
-    lengths[b] = s->lengths[i];
-    labels[b] = s->labels[i];
+    rows[b] = s->ids[members[b]];
+    row_lengths[b] = s->lengths[members[b]];
+    labels[b] = s->labels[members[b]];
   }
-  return T;
+  int64_t T = 0;
+  check(seqrnn_pad_batch(rows, row_lengths, n, 0, PAD_ID, tokens, capacity,
+                         lengths, &T),
+        "seqrnn_pad_batch");
+  free(rows);
+  free(row_lengths);
+  if (word_dropout > 0)
+    for (long b = 0; b < n; b++)
+      for (int64_t t = 0; t < lengths[b]; t++)
+        if (rng_uniform() < word_dropout)
+          tokens[b * T + t] = UNK_ID;
+  return (long)T;
 }
 
 /* Adds the model's predictions on all of s to metrics (after a reset). */
 static void measure(seqrnn_metrics *metrics, const seqrnn_model *model,
-                    const split *s, int32_t *tokens, int64_t *lengths,
-                    int32_t *labels) {
+                    const split *s, int32_t *tokens, int64_t capacity,
+                    int64_t *lengths, int32_t *labels) {
   long members[EVAL_BATCH];
   check(seqrnn_metrics_reset(metrics), "seqrnn_metrics_reset");
   for (long start = 0; start < s->count; start += EVAL_BATCH) {
     long n = s->count - start < EVAL_BATCH ? s->count - start : EVAL_BATCH;
     for (long b = 0; b < n; b++)
       members[b] = start + b;
-    long T = fill_batch(s, members, n, 0.0, tokens, lengths, labels);
+    long T = fill_batch(s, members, n, 0.0, tokens, capacity, lengths, labels);
     seqrnn_batch batch = seqrnn_batch_init(n, T);
     batch.tokens = tokens;
     batch.lengths = lengths;
@@ -363,6 +259,7 @@ static void measure(seqrnn_metrics *metrics, const seqrnn_model *model,
 
 static int parse_options(int argc, char **argv, options *o) {
   o->dir = NULL;
+  o->save_vocab = NULL;
   o->epochs = 15;
   o->patience = 4;
   o->hidden = 64;
@@ -403,6 +300,15 @@ static int parse_options(int argc, char **argv, options *o) {
       real = &o->lr;
     else if (strcmp(a, "--word-dropout") == 0)
       real = &o->word_dropout;
+    if (strcmp(a, "--save-vocab") == 0) {
+      if (v == NULL) {
+        fprintf(stderr, "sst2_classifier: %s needs a value\n", a);
+        return 0;
+      }
+      o->save_vocab = v;
+      i++;
+      continue;
+    }
     if (target != NULL || real != NULL || strcmp(a, "--seed") == 0) {
       if (v == NULL) {
         fprintf(stderr, "sst2_classifier: %s needs a value\n", a);
@@ -442,7 +348,8 @@ int main(int argc, char **argv) {
             "usage: sst2_classifier [--quick] [--epochs N] [--patience N] "
             "[--hidden N] [--embed N]\n"
             "       [--batch N] [--lr X] [--min-freq N] [--word-dropout X] "
-            "[--threads N] [--seed N] [DIR]\n");
+            "[--threads N] [--seed N]\n"
+            "       [--save-vocab PATH] [DIR]\n");
     return parsed < 0 ? 0 : 2;
   }
   rng_state = opt.seed * 0x9E3779B97F4A7C15ull + 1;
@@ -480,21 +387,29 @@ int main(int argc, char **argv) {
   }
 
   /* 2. Vocabulary from the training sentences only, then ids. */
-  vocabulary vocab = {NULL, 0, 0, 0};
-  process(&train, &vocab, 1);
-  assign_ids(&vocab, opt.min_freq);
-  process(&train, &vocab, 0);
-  process(&dev, &vocab, 0);
-  process(&test, &vocab, 0);
-  printf("seqrnn %s; train %ld, dev %ld, test %ld sentences; vocabulary %d "
+  seqrnn_tokenizer_params tokens_rule = whitespace_tokens();
+  seqrnn_vocabulary *vocab = NULL;
+  check(seqrnn_vocabulary_build((const char *const *)train.texts, NULL,
+                                train.count, opt.min_freq, 0, &tokens_rule,
+                                &vocab),
+        "seqrnn_vocabulary_build");
+  int64_t vocab_size = 0;
+  check(seqrnn_vocabulary_size(vocab, &vocab_size), "seqrnn_vocabulary_size");
+  if (opt.save_vocab != NULL)
+    check(seqrnn_vocabulary_save(vocab, opt.save_vocab),
+          "seqrnn_vocabulary_save");
+  encode_split(&train, vocab);
+  encode_split(&dev, vocab);
+  encode_split(&test, vocab);
+  printf("seqrnn %s; train %ld, dev %ld, test %ld sentences; vocabulary %lld "
          "ids (min_freq %ld)\n",
          seqrnn_version_string(), train.count, dev.count, test.count,
-         vocab.size, opt.min_freq);
+         (long long)vocab_size, opt.min_freq);
 
   /* 3. A bidirectional LSTM over word ids, one prediction per sentence. */
   seqrnn_model_params mp = seqrnn_model_default_params();
   mp.cell = SEQRNN_CELL_LSTM;
-  mp.vocab_size = vocab.size;
+  mp.vocab_size = vocab_size;
   mp.input_size = opt.embed;
   mp.hidden_size = opt.hidden;
   mp.bidirectional = 1;
@@ -524,35 +439,31 @@ int main(int argc, char **argv) {
     for (long i = 0; i < all[k]->count; i++)
       if (all[k]->lengths[i] > max_len)
         max_len = (long)all[k]->lengths[i];
-  long rows = opt.batch > EVAL_BATCH ? opt.batch : EVAL_BATCH;
-  int32_t *tokens = xmalloc(sizeof(int32_t) * (size_t)(rows * max_len));
+  const long rows = opt.batch > EVAL_BATCH ? opt.batch : EVAL_BATCH;
+  const int64_t capacity = (int64_t)rows * max_len;
+  int32_t *tokens = xmalloc(sizeof(int32_t) * (size_t)capacity);
   int64_t *lengths = xmalloc(sizeof(int64_t) * (size_t)rows);
   int32_t *labels = xmalloc(sizeof(int32_t) * (size_t)rows);
-  long *order = xmalloc(sizeof(long) * (size_t)train.count);
+  int64_t *order = xmalloc(sizeof(int64_t) * (size_t)train.count);
+  long *members = xmalloc(sizeof(long) * (size_t)rows);
   long n_batches = (train.count + opt.batch - 1) / opt.batch;
-  long *batch_order = xmalloc(sizeof(long) * (size_t)n_batches);
-  const long chunk = 20 * opt.batch;
 
   /* 4. Epochs of length-bucketed batches; dev accuracy after each. */
   for (long epoch = 0; epoch < opt.epochs; epoch++) {
     double start = now_seconds(), loss_sum = 0;
-    for (long i = 0; i < train.count; i++)
-      order[i] = i;
-    shuffle(order, train.count);
-    sort_lengths = train.lengths; /* sort each chunk by length */
-    for (long c = 0; c < train.count; c += chunk) {
-      long n = train.count - c < chunk ? train.count - c : chunk;
-      qsort(order + c, (size_t)n, sizeof(long), by_length);
-    }
-    for (long b = 0; b < n_batches; b++)
-      batch_order[b] = b;
-    shuffle(batch_order, n_batches);
+    /* Shuffled chunks of 20 batches sorted by length, batches shuffled, a
+     * new order each epoch. */
+    check(seqrnn_bucket_batches(train.lengths, train.count, opt.batch, 1,
+                                opt.seed, (uint64_t)epoch, 20, order),
+          "seqrnn_bucket_batches");
     for (long k = 0; k < n_batches; k++) {
-      long first = batch_order[k] * opt.batch;
+      long first = k * opt.batch;
       long n =
           train.count - first < opt.batch ? train.count - first : opt.batch;
-      long T = fill_batch(&train, order + first, n, opt.word_dropout, tokens,
-                          lengths, labels);
+      for (long b = 0; b < n; b++)
+        members[b] = (long)order[first + b];
+      long T = fill_batch(&train, members, n, opt.word_dropout, tokens,
+                          capacity, lengths, labels);
       seqrnn_batch batch = seqrnn_batch_init(n, T);
       batch.tokens = tokens;
       batch.lengths = lengths;
@@ -561,7 +472,7 @@ int main(int argc, char **argv) {
       check(seqrnn_trainer_step(trainer, &batch, &loss), "seqrnn_trainer_step");
       loss_sum += loss;
     }
-    measure(metrics, model, &dev, tokens, lengths, labels);
+    measure(metrics, model, &dev, tokens, capacity, lengths, labels);
     seqrnn_metrics_summary s;
     check(seqrnn_metrics_get_summary(metrics, &s),
           "seqrnn_metrics_get_summary");
@@ -582,7 +493,7 @@ int main(int argc, char **argv) {
   int64_t best_epoch = 0;
   check(seqrnn_early_stopping_best(stop, &best, &best_epoch),
         "seqrnn_early_stopping_best");
-  measure(metrics, model, &test, tokens, lengths, labels);
+  measure(metrics, model, &test, tokens, capacity, lengths, labels);
   seqrnn_metrics_summary s;
   check(seqrnn_metrics_get_summary(metrics, &s), "seqrnn_metrics_get_summary");
   double seconds = now_seconds() - began;
@@ -600,7 +511,7 @@ int main(int argc, char **argv) {
   free(lengths);
   free(labels);
   free(order);
-  free(batch_order);
+  free(members);
   for (int k = 0; k < 3; k++) {
     for (long i = 0; i < all[k]->count; i++) {
       free(all[k]->ids[i]);
@@ -611,8 +522,6 @@ int main(int argc, char **argv) {
     free(all[k]->labels);
     free(all[k]->texts);
   }
-  for (long i = 0; i < vocab.capacity; i++)
-    free(vocab.slots[i].word);
-  free(vocab.slots);
+  seqrnn_vocabulary_free(vocab);
   return 0;
 }

@@ -19,6 +19,12 @@ A seqrnn model for these windows takes ``input_size=features`` and gives
 input_size=1, hidden_size=32, output_size=1, output="last", loss="mse")``,
 trained with ``fit(X, y)``. :func:`recursive_forecast` then forecasts
 several steps ahead by feeding its own forecasts back in.
+
+The numerics run in the library (the forecasting section of ``seqrnn.h``,
+in double precision), so C, Swift and Python give the same numbers; this
+module shapes numpy arrays for it. :func:`predict_next` and
+:func:`recursive_forecast` also take any object with ``predict(windows)``
+(an ensemble, :class:`LinearAR`), looped over here.
 """
 
 from __future__ import annotations
@@ -27,8 +33,10 @@ from typing import Any
 
 import numpy as np
 
+from . import _seqrnn
 from ._inputs import check_int
 from .errors import InvalidArgumentError, NonFiniteError, ShapeError, fail
+from .model import Model
 
 __all__ = [
     "LinearAR",
@@ -41,14 +49,22 @@ __all__ = [
     "rmse",
 ]
 
+# seqrnn_scaler_method
+_METHODS = {"standard": _seqrnn.SCALER_STANDARD, "minmax": _seqrnn.SCALER_MINMAX}
 
-def _series(values: Any, name: str) -> np.ndarray:
-    """A finite float64 series as ``[time, features]`` (1-D becomes one
-    feature)."""
+
+def _floats(values: Any, name: str) -> np.ndarray:
+    """``values`` as a C-contiguous float64 array, or an InvalidArgumentError."""
     try:
-        arr = np.asarray(values, dtype=np.float64)
+        return np.ascontiguousarray(values, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         fail(InvalidArgumentError, f"{name}: expected an array of numbers ({exc})")
+
+
+def _series(values: Any, name: str) -> np.ndarray:
+    """A float64 series as ``[time, features]`` (1-D becomes one feature);
+    the library checks the values."""
+    arr = _floats(values, name)
     if arr.ndim == 1:
         arr = arr[:, None]
     if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
@@ -57,8 +73,6 @@ def _series(values: Any, name: str) -> np.ndarray:
             f"{name}: expected a series shaped [time] or [time, features], got shape "
             f"{np.shape(values)}",
         )
-    if not np.isfinite(arr).all():
-        fail(NonFiniteError, f"{name}: values must be finite (fill gaps first)")
     return arr
 
 
@@ -74,7 +88,9 @@ class Scaler:
     A feature that is constant in the training data is only shifted (its
     scale is 1). :meth:`transform` and :meth:`inverse_transform` take
     arrays whose last axis holds the features (or, for one feature, any
-    shape), and return float64.
+    shape), and return float64. ``offset_`` and ``scale_`` hold the fitted
+    statistics (``scaled = (x - offset_) / scale_``); the library's
+    ``seqrnn_scaler_*`` calls compute them and apply them.
 
     >>> s = Scaler("minmax").fit([2.0, 4.0, 6.0])
     >>> s.transform([4.0, 8.0]).tolist()
@@ -84,7 +100,7 @@ class Scaler:
     """
 
     def __init__(self, method: str = "standard") -> None:
-        if method not in ("standard", "minmax"):
+        if method not in _METHODS:
             fail(
                 InvalidArgumentError,
                 f"method: expected 'standard' or 'minmax', got {method!r}",
@@ -95,15 +111,11 @@ class Scaler:
 
     def fit(self, train: Any) -> Scaler:
         """Learns the offset and scale of each feature of ``train``
-        (``[time]`` or ``[time, features]``); returns the scaler."""
+        (``[time]`` or ``[time, features]``, finite); returns the scaler."""
         data = _series(train, "train")
-        if self.method == "standard":
-            offset = data.mean(axis=0)
-            scale = data.std(axis=0)
-        else:
-            offset = data.min(axis=0)
-            scale = data.max(axis=0) - offset
-        scale = np.where(scale > 0, scale, 1.0)
+        offset = np.empty(data.shape[1])
+        scale = np.empty(data.shape[1])
+        _seqrnn.scaler_fit(_METHODS[self.method], data, *data.shape, offset, scale)
         self.offset_, self.scale_ = offset, scale
         return self
 
@@ -111,37 +123,38 @@ class Scaler:
         """``fit(train).transform(train)``."""
         return self.fit(train).transform(train)
 
-    def _check(
-        self, values: Any, name: str
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _arrays(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """The fitted statistics as contiguous float64 arrays."""
         if self.offset_ is None or self.scale_ is None:
             fail(
                 InvalidArgumentError,
                 f"{name}: the Scaler is not fitted; call fit(train) first",
             )
-        try:
-            arr = np.asarray(values, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            fail(InvalidArgumentError, f"{name}: expected an array of numbers ({exc})")
-        features = self.offset_.size
+        offset = np.ascontiguousarray(self.offset_, dtype=np.float64).reshape(-1)
+        scale = np.ascontiguousarray(self.scale_, dtype=np.float64).reshape(-1)
+        return offset, scale
+
+    def _apply(self, values: Any, inverse: bool) -> np.ndarray:
+        offset, scale = self._arrays("values")
+        arr = _floats(values, "values")
+        features = offset.size
         if features > 1 and (arr.ndim == 0 or arr.shape[-1] != features):
             fail(
                 ShapeError,
-                f"{name}: expected {features} features on the last axis, got shape {arr.shape}",
+                f"values: expected {features} features on the last axis, got shape {arr.shape}",
             )
-        offset = self.offset_ if features > 1 else self.offset_[0]
-        scale = self.scale_ if features > 1 else self.scale_[0]
-        return arr, offset, scale
+        out = np.empty_like(arr)
+        call = _seqrnn.scaler_inverse_transform if inverse else _seqrnn.scaler_transform
+        call(offset, scale, arr.reshape(-1), out.reshape(-1))
+        return out if out.ndim else out[()]
 
     def transform(self, values: Any) -> np.ndarray:
         """``values`` in the scaled units."""
-        arr, offset, scale = self._check(values, "values")
-        return (arr - offset) / scale
+        return self._apply(values, inverse=False)
 
     def inverse_transform(self, values: Any) -> np.ndarray:
         """Scaled ``values`` back in the original units."""
-        arr, offset, scale = self._check(values, "values")
-        return arr * scale + offset
+        return self._apply(values, inverse=True)
 
     def __repr__(self) -> str:
         state = "fitted" if self.offset_ is not None else "not fitted"
@@ -170,33 +183,23 @@ def make_windows(
     data = _series(series, "series")
     n_lags = check_int(lags, "lags")
     ahead = check_int(horizon, "horizon")
-    count = data.shape[0] - n_lags - ahead + 1
-    if count < 1:
-        fail(
-            ShapeError,
-            f"series: {data.shape[0]} steps are too few for lags={n_lags} and "
-            f"horizon={ahead} (needs at least {n_lags + ahead})",
-        )
-    # All windows at once as a strided view, then one copy.
-    view = np.lib.stride_tricks.sliding_window_view(data, n_lags, axis=0)
-    X = np.ascontiguousarray(view[:count].transpose(0, 2, 1), dtype=np.float32)
-    y = np.ascontiguousarray(data[n_lags + ahead - 1 :][:count], dtype=np.float32)
-    return X, y
+    time, features = data.shape
+    # Too few steps leave nothing to allocate; the library says so.
+    count = max(time - n_lags - ahead + 1, 0)
+    X = np.empty((count, n_lags, features))
+    y = np.empty((count, features))
+    _seqrnn.make_windows(data, time, features, n_lags, ahead, X, y)
+    return X.astype(np.float32), y.astype(np.float32)
 
 
 def _windows(windows: Any, name: str = "windows") -> np.ndarray:
-    """Float windows ``[N, lags, features]``."""
-    try:
-        arr = np.asarray(windows, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        fail(InvalidArgumentError, f"{name}: expected an array of numbers ({exc})")
+    """Float64 windows ``[N, lags, features]`` (values unchecked)."""
+    arr = _floats(windows, name)
     if arr.ndim != 3 or 0 in arr.shape:
         fail(
             ShapeError,
             f"{name}: expected windows shaped [N, lags, features], got shape {arr.shape}",
         )
-    if not np.isfinite(arr).all():
-        fail(NonFiniteError, f"{name}: values must be finite")
     return arr
 
 
@@ -205,11 +208,18 @@ def predict_next(model: Any, windows: Any) -> np.ndarray:
     (float64).
 
     ``model`` is a trained :class:`seqrnn.Model` with ``output="last"``,
-    ``loss="mse"`` and ``input_size == output_size == features``, or any
-    object whose ``predict(windows)`` returns ``[N, features]`` (e.g.
-    :class:`LinearAR`).
+    ``loss="mse"`` and ``input_size == output_size == features`` (the
+    library's ``seqrnn_forecast_next`` runs it), or any object whose
+    ``predict(windows)`` returns ``[N, features]`` (e.g. :class:`LinearAR`).
     """
     X = _windows(windows)
+    if isinstance(model, Model):
+        out = np.empty((X.shape[0], X.shape[2]))
+        with model._lock.read():
+            _seqrnn.forecast_next(model._model(), X, *X.shape, out)
+        return out
+    if not np.isfinite(X).all():
+        fail(NonFiniteError, "windows: values must be finite")
     features = X.shape[2]
     _check_predictor(model, features)
     out = np.asarray(model.predict(X.astype(np.float32)), dtype=np.float64)
@@ -228,18 +238,7 @@ def _check_predictor(model: Any, features: int) -> None:
             InvalidArgumentError,
             f"model: expected a seqrnn.Model or an object with predict(windows), got {model!r}",
         )
-    # A seqrnn Model says what it is; check it fits windows of this width.
-    output = getattr(model, "output", None)
-    if output is not None and output != "last":
-        fail(
-            InvalidArgumentError,
-            f"model: needs output='last' (one forecast per window), has output={output!r}",
-        )
-    if getattr(model, "vocab_size", None) is not None:
-        fail(
-            InvalidArgumentError,
-            "model: takes token ids; forecasting needs float inputs",
-        )
+    # An object that says its sizes: check they fit windows of this width.
     for attr in ("input_size", "output_size"):
         size = getattr(model, attr, None)
         if size is not None and size != features:
@@ -259,7 +258,8 @@ def recursive_forecast(
     on for ``steps`` steps.
 
     Args:
-        model: as in :func:`predict_next`.
+        model: as in :func:`predict_next` (a :class:`seqrnn.Model` runs in
+            the library, ``seqrnn_forecast_recursive``, in one call).
         history: one window ``[lags, features]`` (or ``[lags]`` for one
             feature), or a batch ``[N, lags, features]``, forecast together.
         steps: how many steps ahead.
@@ -273,10 +273,7 @@ def recursive_forecast(
     >>> recursive_forecast(ar, [8.0, 9.0], 3)[:, 0].round(6).tolist()
     [10.0, 11.0, 12.0]
     """
-    try:
-        arr = np.asarray(history, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        fail(InvalidArgumentError, f"history: expected an array of numbers ({exc})")
+    arr = _floats(history, "history")
     single = arr.ndim in (1, 2)
     if arr.ndim == 1:
         arr = arr[:, None]
@@ -284,9 +281,23 @@ def recursive_forecast(
         arr = arr[None]
     n_steps = check_int(steps, "steps")
     window = _windows(arr, "history")
+    if scaler is not None and not isinstance(scaler, Scaler):
+        fail(InvalidArgumentError, f"scaler: expected a Scaler, got {scaler!r}")
+    if isinstance(model, Model):
+        offset, scale = scaler._arrays("scaler") if scaler is not None else (None, None)
+        if offset is not None and offset.size != window.shape[2]:
+            fail(
+                ShapeError,
+                f"scaler: fitted on {offset.size} features, but the history has "
+                f"{window.shape[2]}",
+            )
+        out = np.empty((window.shape[0], n_steps, window.shape[2]))
+        with model._lock.read():
+            _seqrnn.forecast_recursive(
+                model._model(), window, *window.shape, n_steps, offset, scale, out
+            )
+        return out[0] if single else out
     if scaler is not None:
-        if not isinstance(scaler, Scaler):
-            fail(InvalidArgumentError, f"scaler: expected a Scaler, got {scaler!r}")
         window = scaler.transform(window)
     window = window.copy()
     out = np.empty((window.shape[0], n_steps, window.shape[2]))
@@ -303,14 +314,20 @@ def recursive_forecast(
 def persistence(windows: Any) -> np.ndarray:
     """The naive forecast "the next value is the last one": each window's
     last step, ``[N, features]`` (for any horizon)."""
-    return _windows(windows)[:, -1, :].copy()
+    X = _windows(windows)
+    out = np.empty((X.shape[0], X.shape[2]))
+    _seqrnn.forecast_persistence(X, *X.shape, out)
+    return out
 
 
 class LinearAR:
     """A linear autoregressive baseline: the next value is an affine
-    function of the window's values, fitted by least squares
-    (``numpy.linalg.lstsq``) on ``make_windows`` output. With several
-    features each one is predicted from all features' lags (a VAR).
+    function of the window's values, fitted by least squares on
+    ``make_windows`` output: the minimum-norm solution
+    ``numpy.linalg.lstsq`` gives, computed by the library
+    (``seqrnn_linear_ar_fit``: Householder QR and a Jacobi SVD in double).
+    With several features each one is predicted from all features' lags (a
+    VAR).
 
     ``coef_`` is ``[lags * features, features]`` (rows in the order of
     ``windows.reshape(N, -1)``) and ``intercept_`` is ``[features]``.
@@ -326,9 +343,9 @@ class LinearAR:
 
     def fit(self, windows: Any, targets: Any) -> LinearAR:
         """Fits to windows ``[N, lags, features]`` and their next values
-        ``[N, features]``; returns the model."""
+        ``[N, features]`` (finite); returns the model."""
         X = _windows(windows)
-        y = np.asarray(targets, dtype=np.float64)
+        y = _floats(targets, "targets")
         if y.ndim == 1:
             y = y[:, None]
         if y.shape != (X.shape[0], X.shape[2]):
@@ -337,12 +354,11 @@ class LinearAR:
                 f"targets: expected shape [{X.shape[0]}, {X.shape[2]}] (one next value per "
                 f"window), got {np.shape(targets)}",
             )
-        if not np.isfinite(y).all():
-            fail(NonFiniteError, "targets: values must be finite")
-        design = np.hstack([np.ones((X.shape[0], 1)), X.reshape(X.shape[0], -1)])
-        solution, *_ = np.linalg.lstsq(design, y, rcond=None)
-        self.intercept_ = solution[0]
-        self.coef_ = solution[1:]
+        n, lags, features = X.shape
+        coef = np.empty((lags * features, features))
+        intercept = np.empty(features)
+        _seqrnn.linear_ar_fit(X, y, n, lags, features, coef, intercept)
+        self.coef_, self.intercept_ = coef, intercept
         self._shape = X.shape[1:]
         return self
 
@@ -360,7 +376,15 @@ class LinearAR:
                 f"windows: expected shape [N, {self._shape[0]}, {self._shape[1]}] "
                 f"(as fitted), got {X.shape}",
             )
-        return X.reshape(X.shape[0], -1) @ self.coef_ + self.intercept_
+        out = np.empty((X.shape[0], X.shape[2]))
+        _seqrnn.linear_ar_predict(
+            np.ascontiguousarray(self.coef_, dtype=np.float64),
+            np.ascontiguousarray(self.intercept_, dtype=np.float64),
+            X,
+            *X.shape,
+            out,
+        )
+        return out
 
     def __repr__(self) -> str:
         fitted = "not fitted" if self.coef_ is None else f"lags={self._shape[0]}"
@@ -368,32 +392,26 @@ class LinearAR:
 
 
 def _pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
-    a = np.asarray(y_true, dtype=np.float64)
-    b = np.asarray(y_pred, dtype=np.float64)
+    a = _floats(y_true, "y_true")
+    b = _floats(y_pred, "y_pred")
     if a.shape != b.shape:
         fail(ShapeError, f"y_true and y_pred differ in shape: {a.shape} and {b.shape}")
-    if a.size == 0:
-        fail(ShapeError, "y_true: empty; nothing to compare")
-    if not (np.isfinite(a).all() and np.isfinite(b).all()):
-        fail(NonFiniteError, "y_true and y_pred must be finite")
-    return a, b
+    return a.reshape(-1), b.reshape(-1)
 
 
 def rmse(y_true: Any, y_pred: Any) -> float:
-    """Root mean squared error over all entries.
+    """Root mean squared error over all entries (``seqrnn_forecast_rmse``).
 
     >>> rmse([1.0, 2.0], [1.0, 4.0]) == 2 ** 0.5
     True
     """
-    a, b = _pair(y_true, y_pred)
-    return float(np.sqrt(np.mean((a - b) ** 2)))
+    return _seqrnn.forecast_rmse(*_pair(y_true, y_pred))
 
 
 def mae(y_true: Any, y_pred: Any) -> float:
-    """Mean absolute error over all entries.
+    """Mean absolute error over all entries (``seqrnn_forecast_mae``).
 
     >>> mae([1.0, 2.0], [1.0, 4.0])
     1.0
     """
-    a, b = _pair(y_true, y_pred)
-    return float(np.mean(np.abs(a - b)))
+    return _seqrnn.forecast_mae(*_pair(y_true, y_pred))

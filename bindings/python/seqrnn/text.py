@@ -1,5 +1,9 @@
 """Word-level text tools for sequence classification and tagging: a
-tokenizer, a vocabulary, padding, and batches of similar lengths.
+tokenizer, a vocabulary, padding, and batches of similar lengths. They are
+the library's own (``seqrnn_tokenize``, ``seqrnn_vocabulary_*``,
+``seqrnn_pad_batch``, ``seqrnn_bucket_batches`` in C; ``Tokenizer``,
+``Vocabulary``, ``padBatch``, ``bucketBatches`` in Swift), so tokens, ids and
+vocabulary files agree across the three languages.
 
 >>> from seqrnn.text import Tokenizer, Vocabulary, pad_batch
 >>> tok = Tokenizer()
@@ -25,20 +29,18 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
-from collections import Counter
+import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Union
 
 import numpy as np
 
+from . import _seqrnn
 from ._inputs import check_int
 from .errors import (
-    FileError,
     FormatError,
     InvalidArgumentError,
     OutOfRangeError,
-    ShapeError,
     fail,
 )
 
@@ -66,23 +68,30 @@ UNK_ID = 1
 
 #: The default token pattern: a run of letters/digits/underscores, which may
 #: continue after an inner apostrophe or hyphen (``don't``, ``well-made``,
-#: ``o'clock``), or any other single non-space character (punctuation).
+#: ``o'clock``), or any other single non-space character (punctuation). The
+#: library's built-in tokenizer gives exactly ``re.findall(WORD_PATTERN,
+#: text)``, with Python's Unicode ``\w`` and ``\s``.
 WORD_PATTERN = r"\w+(?:['\u2019-]\w+)*|[^\w\s]"
-
-_FORMAT = "seqrnn.vocabulary"
-_FORMAT_VERSION = 1
+#: The whitespace pattern, the library's other built-in rule.
+_WHITESPACE_PATTERN = r"\S+"
+_BUILT_IN = {
+    WORD_PATTERN: _seqrnn.TOKENS_WORDS,
+    _WHITESPACE_PATTERN: _seqrnn.TOKENS_WHITESPACE,
+}
 
 
 class Tokenizer:
-    """Splits text into word and punctuation tokens with a regular
-    expression (each match is one token; text between matches, such as
-    spaces, is dropped).
+    """Splits text into word and punctuation tokens (each match of the
+    pattern is one token; text between matches, such as spaces, is dropped).
 
     Args:
         lower: lower-case the text first (default True).
         pattern: the token regex (default :data:`WORD_PATTERN`). Use
             ``r"\\S+"`` to split on whitespace only, e.g. for text that is
-            already tokenized.
+            already tokenized. These two run in the library (the same
+            tokenizer C and Swift programs use); any other regex runs in
+            Python's ``re``, and C and Swift can then only read its
+            vocabularies' words, not split text with it.
 
     >>> Tokenizer()("A well-made film ... 10/10!")
     ['a', 'well-made', 'film', '.', '.', '.', '10', '/', '10', '!']
@@ -98,16 +107,20 @@ class Tokenizer:
                 InvalidArgumentError,
                 f"pattern: expected a non-empty regular expression, got {pattern!r}",
             )
-        try:
-            self._regex = re.compile(pattern)
-        except re.error as exc:
-            fail(InvalidArgumentError, f"pattern: not a valid regex ({exc})")
-        if self._regex.match("") is not None:
-            fail(
-                InvalidArgumentError,
-                f"pattern: {pattern!r} matches the empty string; every token must "
-                "have at least one character",
-            )
+        self._regex: re.Pattern[str] | None = None
+        if pattern not in _BUILT_IN:
+            if "\0" in pattern:
+                fail(InvalidArgumentError, "pattern: contains a NUL character")
+            try:
+                self._regex = re.compile(pattern)
+            except re.error as exc:
+                fail(InvalidArgumentError, f"pattern: not a valid regex ({exc})")
+            if self._regex.match("") is not None:
+                fail(
+                    InvalidArgumentError,
+                    f"pattern: {pattern!r} matches the empty string; every token "
+                    "must have at least one character",
+                )
         self.lower = bool(lower)
         self.pattern = pattern
 
@@ -118,12 +131,40 @@ class Tokenizer:
                 InvalidArgumentError,
                 f"Tokenizer: expected a str, got {type(text).__name__}",
             )
+        if self._regex is None:
+            return _seqrnn.tokenize(text, self._params())
         if self.lower:
             text = text.lower()
         # finditer, not findall: a pattern with groups still yields whole matches.
         return [m.group(0) for m in self._regex.finditer(text)]
 
     tokenize = __call__
+
+    @property
+    def built_in(self) -> bool:
+        """Whether the library runs this tokenizer (:data:`WORD_PATTERN` or
+        ``r"\\S+"``), rather than Python's ``re``."""
+        return self._regex is None
+
+    def _params(self) -> tuple[int, bool, str | None]:
+        """The C API's tokenizer parameters: (rule, lower, pattern)."""
+        if self._regex is None:
+            return (_BUILT_IN[self.pattern], self.lower, None)
+        return (_seqrnn.TOKENS_CUSTOM, self.lower, self.pattern)
+
+    @classmethod
+    def _of_params(
+        cls, params: tuple[int, bool, str | None] | None
+    ) -> Tokenizer | None:
+        """The tokenizer of C parameters (None: none)."""
+        if params is None:
+            return None
+        rule, lower, pattern = params
+        if rule == _seqrnn.TOKENS_WORDS:
+            pattern = WORD_PATTERN
+        elif rule == _seqrnn.TOKENS_WHITESPACE:
+            pattern = _WHITESPACE_PATTERN
+        return cls(lower=bool(lower), pattern=pattern)
 
     def config(self) -> dict[str, Any]:
         """The settings, as ``Tokenizer(**config)`` takes them."""
@@ -140,7 +181,9 @@ class Tokenizer:
 
 class Vocabulary:
     """Words and their ids: id 0 is ``<pad>``, id 1 ``<unk>``, then the
-    words. Build one from training text with :meth:`build`.
+    words. Build one from training text with :meth:`build`. The words live
+    in the library (``seqrnn_vocabulary``); files are the JSON that C and
+    Swift programs read and write too.
 
     Args:
         words: the word of each id from 2 on (``<pad>`` and ``<unk>`` are
@@ -170,39 +213,41 @@ class Vocabulary:
                 InvalidArgumentError,
                 "words: expected a list of words, got a single string",
             )
-        listed = [PAD, UNK] + list(words)
-        index: dict[str, int] = {}
-        for i, word in enumerate(listed):
+        listed = list(words)
+        for word in listed:
             if not isinstance(word, str) or not word:
                 fail(
                     InvalidArgumentError,
                     f"words: each word must be a non-empty str, got {word!r}",
                 )
-            if word in index:
-                fail(
-                    InvalidArgumentError,
-                    f"words: {word!r} appears twice (ids {index[word]} and {i}); "
-                    f"{PAD!r} and {UNK!r} are reserved as ids 0 and 1",
-                )
-            index[word] = i
-        if counts is not None:
-            count_list = [check_int(c, "counts", minimum=0) for c in counts]
-            if len(count_list) != len(listed) - 2:
-                fail(
-                    ShapeError,
-                    f"counts: {len(count_list)} counts for {len(listed) - 2} words",
-                )
-        else:
-            count_list = None
-        if tokenizer is not None and not isinstance(tokenizer, Tokenizer):
-            fail(
-                InvalidArgumentError,
-                f"tokenizer: expected a seqrnn.text.Tokenizer or None, got {tokenizer!r}",
-            )
-        self._words = listed
-        self._index = index
-        self._counts = count_list
+        count_list = (
+            None
+            if counts is None
+            else [check_int(c, "counts", minimum=0) for c in counts]
+        )
+        _check_tokenizer(tokenizer, allow_none=True)
+        handle = _seqrnn.vocabulary_create(
+            listed, count_list, None if tokenizer is None else tokenizer._params()
+        )
+        self._adopt(handle, tokenizer)
+
+    def _adopt(self, handle: Any, tokenizer: Tokenizer | None) -> None:
+        """Takes over a library vocabulary (and the Python tokenizer object,
+        which keeps a custom regex compiled)."""
+        self._v = handle
+        self._words: list[str] = handle.words()
         self.tokenizer = tokenizer
+
+    @classmethod
+    def _wrap(cls, handle: Any) -> Vocabulary:
+        """A Vocabulary around a library vocabulary, its tokenizer rebuilt."""
+        self = cls.__new__(cls)
+        try:
+            tokenizer = Tokenizer._of_params(handle.tokenizer())
+        except InvalidArgumentError as exc:
+            fail(FormatError, f"vocabulary: bad contents ({exc.message})")
+        self._adopt(handle, tokenizer)
+        return self
 
     @classmethod
     def build(
@@ -234,7 +279,7 @@ class Vocabulary:
         (['<pad>', '<unk>', 'a', 'c'], 2, 0)
         """
         freq = check_int(min_freq, "min_freq")
-        limit = None if max_size is None else check_int(max_size, "max_size", minimum=2)
+        limit = 0 if max_size is None else check_int(max_size, "max_size", minimum=2)
         if isinstance(texts, str):
             fail(
                 InvalidArgumentError,
@@ -242,23 +287,20 @@ class Vocabulary:
             )
         if tokenizer is None:
             tokenizer = Tokenizer()
-        elif not isinstance(tokenizer, Tokenizer):
-            fail(
-                InvalidArgumentError,
-                f"tokenizer: expected a seqrnn.text.Tokenizer, got {tokenizer!r}",
+        _check_tokenizer(tokenizer, allow_none=False)
+        listed = list(texts)
+        if tokenizer.built_in and all(isinstance(t, str) for t in listed):
+            handle = _seqrnn.vocabulary_build(listed, freq, limit, tokenizer._params())
+        else:
+            tokens: list[str] = []
+            for i, text in enumerate(listed):
+                tokens.extend(_tokens_of(text, tokenizer, f"texts[{i}]"))
+            handle = _seqrnn.vocabulary_build_from_tokens(
+                tokens, freq, limit, tokenizer._params()
             )
-        counter: Counter[str] = Counter()
-        for i, text in enumerate(texts):
-            counter.update(_tokens_of(text, tokenizer, f"texts[{i}]"))
-        for reserved in (PAD, UNK):
-            counter.pop(reserved, None)
-        ranked = sorted(
-            (item for item in counter.items() if item[1] >= freq),
-            key=lambda item: (-item[1], item[0]),
-        )
-        if limit is not None:
-            ranked = ranked[: limit - 2]
-        return cls([w for w, _ in ranked], [c for _, c in ranked], tokenizer=tokenizer)
+        self = cls.__new__(cls)
+        self._adopt(handle, tokenizer)
+        return self
 
     # -- lookups ----------------------------------------------------------------
 
@@ -272,29 +314,31 @@ class Vocabulary:
         return len(self._words)
 
     def __contains__(self, word: object) -> bool:
-        return word in self._index
+        return isinstance(word, str) and (word == UNK or self.id(word) != UNK_ID)
 
     def id(self, word: str) -> int:
         """The id of ``word``, or :data:`UNK_ID` when it is unknown."""
-        return self._index.get(word, UNK_ID)
+        if not isinstance(word, str) or "\0" in word:
+            return UNK_ID  # no word holds a NUL: the library's words are C strings
+        return self._v.id(word)
 
     def word(self, index: int) -> str:
         """The word of id ``index``."""
         i = check_int(index, "index", minimum=0)
-        if i >= len(self._words):
-            fail(
-                OutOfRangeError,
-                f"index {i} is out of range: ids must be in [0, {len(self._words)})",
-            )
-        return self._words[i]
+        return self._v.word(i)
 
     def count(self, word: str) -> int:
         """How often :meth:`build` saw ``word`` (0 for unknown and reserved
         words, or when the vocabulary has no counts)."""
-        i = self._index.get(word)
-        if self._counts is None or i is None or i < 2:
+        if word not in self:
             return 0
-        return self._counts[i - 2]
+        return self._v.count(self.id(word))[0]
+
+    def _counts(self) -> list[int] | None:
+        """The count of every id, or None when the vocabulary has none."""
+        if not self._v.count(0)[1]:
+            return None
+        return [self._v.count(i)[0] for i in range(len(self._words))]
 
     # -- encoding ---------------------------------------------------------------
 
@@ -308,8 +352,14 @@ class Vocabulary:
                     "encode: this vocabulary has no tokenizer; pass a list of tokens "
                     "or build it with tokenizer=...",
                 )
+            if self.tokenizer.built_in:
+                return np.frombuffer(self._v.encode(text), dtype=np.int32)
         tokens = _tokens_of(text, self.tokenizer, "text")
-        return np.array([self._index.get(t, UNK_ID) for t in tokens], dtype=np.int32)
+        out = np.empty(len(tokens), dtype=np.int32)
+        # Tokens holding a NUL can match no word; the library takes C strings.
+        clean = [t if "\0" not in t else UNK for t in tokens]
+        self._v.encode_tokens(clean, out)
+        return out
 
     def encode_batch(self, texts: Iterable[str | Sequence[str]]) -> list[np.ndarray]:
         """:meth:`encode` of each text; pad them with :func:`pad_batch`."""
@@ -330,82 +380,39 @@ class Vocabulary:
                 f"ids: expected a 1-D sequence of integer ids, got {arr.dtype} shaped {arr.shape}",
             )
         bad = np.flatnonzero((arr < 0) | (arr >= len(self._words)))
-        if bad.size:
+        if bad.size:  # before narrowing to int32, which could wrap
             i = int(bad[0])
             fail(
                 OutOfRangeError,
                 f"ids[{i}] = {int(arr[i])} is out of range: ids must be in [0, {len(self._words)})",
             )
-        return [self._words[i] for i in arr.tolist() if not (skip_pad and i == PAD_ID)]
+        return self._v.decode(np.ascontiguousarray(arr, dtype=np.int32), bool(skip_pad))
 
     # -- files --------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
         """The vocabulary as JSON-ready data (what :meth:`save` writes)."""
-        return {
-            "format": _FORMAT,
-            "format_version": _FORMAT_VERSION,
-            "words": self._words,
-            "counts": None if self._counts is None else [0, 0] + self._counts,
-            "tokenizer": None if self.tokenizer is None else self.tokenizer.config(),
-        }
+        return json.loads(self._v.to_json())
 
     @classmethod
     def from_dict(cls, data: Any) -> Vocabulary:
         """The vocabulary of :meth:`to_dict`'s data."""
-        if (
-            not isinstance(data, dict)
-            or data.get("format") != _FORMAT
-            or not isinstance(data.get("words"), list)
-        ):
-            fail(FormatError, "not a seqrnn vocabulary (format 'seqrnn.vocabulary')")
-        version = data.get("format_version")
-        if not isinstance(version, int) or version > _FORMAT_VERSION:
-            fail(
-                FormatError,
-                f"vocabulary format version {version!r} is newer than this seqrnn "
-                f"reads ({_FORMAT_VERSION})",
-            )
-        words = data["words"]
-        if words[:2] != [PAD, UNK]:
-            fail(FormatError, f"vocabulary: ids 0 and 1 must be {PAD!r} and {UNK!r}")
-        counts = data.get("counts")
-        tok = data.get("tokenizer")
         try:
-            return cls(
-                words[2:],
-                None if counts is None else counts[2:],
-                None if tok is None else Tokenizer(**tok),
-            )
+            text = json.dumps(data, ensure_ascii=False)
         except (TypeError, ValueError) as exc:
             fail(FormatError, f"vocabulary: bad contents ({exc})")
+        return cls._wrap(_seqrnn.vocabulary_from_json(text))
 
     def save(self, path: PathLike) -> None:
         """Writes the vocabulary (words in id order, counts, tokenizer
         settings) as UTF-8 JSON; the file is replaced atomically."""
-        target = os.fspath(path)
-        text = json.dumps(self.to_dict(), ensure_ascii=False, indent=0)
-        directory = os.path.dirname(os.path.abspath(target))
-        try:
-            fd, tmp = tempfile.mkstemp(prefix=".vocab-", dir=directory)
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-            os.replace(tmp, target)
-        except OSError as exc:
-            fail(FileError, f"cannot write the vocabulary to {target!r}: {exc}")
+        self._v.save(_path(path))
 
     @classmethod
     def load(cls, path: PathLike) -> Vocabulary:
-        """Reads a vocabulary written by :meth:`save`."""
-        source = os.fspath(path)
-        try:
-            with open(source, encoding="utf-8") as f:
-                data = json.load(f)
-        except OSError as exc:
-            fail(FileError, f"cannot read the vocabulary {source!r}: {exc}")
-        except (ValueError, UnicodeDecodeError) as exc:
-            fail(FormatError, f"{source!r} is not a JSON vocabulary: {exc}")
-        return cls.from_dict(data)
+        """Reads a vocabulary written by :meth:`save` (or by a C or Swift
+        program)."""
+        return cls._wrap(_seqrnn.vocabulary_load(_path(path)))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Vocabulary) and self.to_dict() == other.to_dict()
@@ -414,6 +421,28 @@ class Vocabulary:
 
     def __repr__(self) -> str:
         return f"Vocabulary({len(self)} ids, tokenizer={self.tokenizer!r})"
+
+
+def _path(path: PathLike) -> str:
+    """A file path argument as str."""
+    try:
+        target = os.fspath(path)
+    except TypeError:
+        fail(InvalidArgumentError, f"path: expected a str or os.PathLike, got {path!r}")
+    if not isinstance(target, str):
+        target = os.fsdecode(target)
+    return target
+
+
+def _check_tokenizer(tokenizer: Any, *, allow_none: bool) -> None:
+    if tokenizer is None and allow_none:
+        return
+    if not isinstance(tokenizer, Tokenizer):
+        fail(
+            InvalidArgumentError,
+            f"tokenizer: expected a seqrnn.text.Tokenizer"
+            f"{' or None' if allow_none else ''}, got {tokenizer!r}",
+        )
 
 
 def _tokens_of(
@@ -441,7 +470,7 @@ def _tokens_of(
 def pad_batch(
     sequences: Sequence[Any], *, max_len: int | None = None, pad_id: int = PAD_ID
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Pads id sequences into one array.
+    """Pads id sequences into one array (``seqrnn_pad_batch``).
 
     Args:
         sequences: 1-D integer sequences (e.g. from :meth:`Vocabulary.encode`),
@@ -463,10 +492,10 @@ def pad_batch(
             InvalidArgumentError,
             f"sequences: expected a list of id sequences, got {type(sequences).__name__}",
         )
-    if len(sequences) == 0:
-        fail(ShapeError, "sequences: empty list; expected at least one sequence")
-    cap = None if max_len is None else check_int(max_len, "max_len")
+    cap = 0 if max_len is None else check_int(max_len, "max_len")
     pad = check_int(pad_id, "pad_id", minimum=0)
+    if pad > np.iinfo(np.int32).max:
+        fail(OutOfRangeError, f"pad_id: {pad} does not fit an int32 id")
     arrays = []
     for i, seq in enumerate(sequences):
         arr = np.asarray(seq)
@@ -476,19 +505,13 @@ def pad_batch(
                 f"sequences[{i}]: expected a 1-D sequence of integer ids, got "
                 f"{arr.dtype} shaped {arr.shape}",
             )
-        if arr.size == 0:
-            fail(
-                ShapeError,
-                f"sequences[{i}]: empty sequence; every sequence needs at least one id "
-                "(drop it, or give it an <unk>)",
-            )
-        if arr.min() < 0 or arr.max() > np.iinfo(np.int32).max:
+        if arr.size and (arr.min() < 0 or arr.max() > np.iinfo(np.int32).max):
             fail(OutOfRangeError, f"sequences[{i}]: ids must be in [0, 2**31)")
-        arrays.append(arr if cap is None else arr[:cap])
-    lengths = np.array([a.size for a in arrays], dtype=np.int64)
-    ids = np.full((len(arrays), int(lengths.max())), pad, dtype=np.int32)
-    for i, arr in enumerate(arrays):
-        ids[i, : arr.size] = arr
+        arrays.append(np.ascontiguousarray(arr, dtype=np.int32))
+    seq_len = _seqrnn.pad_batch(arrays, cap, pad)
+    ids = np.empty((len(arrays), seq_len), dtype=np.int32)
+    lengths = np.empty(len(arrays), dtype=np.int64)
+    _seqrnn.pad_batch(arrays, cap, pad, ids, lengths)
     return ids, lengths
 
 
@@ -500,7 +523,22 @@ def _check_lengths(lengths: Any) -> np.ndarray:
             f"lengths: expected a non-empty 1-D array of integer lengths, got "
             f"{arr.dtype} shaped {arr.shape}",
         )
-    return arr
+    if arr.dtype.kind == "u" and arr.size and arr.max() > np.iinfo(np.int64).max:
+        fail(OutOfRangeError, "lengths: a length does not fit an int64")
+    return np.ascontiguousarray(arr, dtype=np.int64)
+
+
+def _seed_pair(seed: Any) -> tuple[int, int]:
+    """(seed, epoch) of bucket_batches's ``seed`` argument."""
+    if seed is None:
+        return secrets.randbits(64), 0
+    if isinstance(seed, tuple):
+        if len(seed) != 2:
+            fail(InvalidArgumentError, f"seed: expected (seed, epoch), got {seed!r}")
+        return check_int(seed[0], "seed", minimum=0), check_int(
+            seed[1], "epoch", minimum=0
+        )
+    return check_int(seed, "seed", minimum=0), 0
 
 
 def bucket_batches(
@@ -512,7 +550,7 @@ def bucket_batches(
     chunk_batches: int = 20,
 ) -> Iterator[np.ndarray]:
     """Batches of sequence indices whose members have similar lengths, so
-    little time is spent on padding.
+    little time is spent on padding (``seqrnn_bucket_batches``).
 
     With ``shuffle`` (training): the indices are shuffled, cut into chunks
     of ``chunk_batches * batch_size``, each chunk is sorted by length
@@ -522,34 +560,22 @@ def bucket_batches(
     batches from shortest to longest.
 
     Every index ``0 .. len(lengths) - 1`` appears in exactly one batch;
-    each batch is an int64 array sorted by length. ``seed`` is anything
-    ``numpy.random.default_rng`` takes (None: fresh randomness).
+    each batch is an int64 array sorted by length. ``seed`` is an int >= 0,
+    a pair ``(seed, epoch)`` (what :func:`bucket_order` passes), or None for
+    fresh randomness; the same seed gives the same batches in C, Swift and
+    Python.
 
     >>> [b.tolist() for b in bucket_batches([5, 1, 4, 2, 3], 2, shuffle=False)]
     [[1, 3], [4, 2], [0]]
     """
     lens = _check_lengths(lengths)
     step = check_int(batch_size, "batch_size")
-    chunk = check_int(chunk_batches, "chunk_batches") * step
-    n = lens.size
-    if not shuffle:
-        order = np.argsort(lens, kind="stable")
-        for start in range(0, n, step):
-            yield order[start : start + step].astype(np.int64)
-        return
-    rng = np.random.default_rng(seed)
-    perm = rng.permutation(n)
-    batches = []
-    for start in range(0, n, chunk):
-        part = perm[start : start + chunk]
-        part = part[np.argsort(lens[part], kind="stable")]
-        batches.extend(part[i : i + step] for i in range(0, part.size, step))
-    short = [b for b in batches if b.size < step]  # at most one: the very last
-    full = [b for b in batches if b.size == step]
-    for k in rng.permutation(len(full)):
-        yield full[k].astype(np.int64)
-    for b in short:
-        yield b.astype(np.int64)
+    chunks = check_int(chunk_batches, "chunk_batches")
+    base, epoch = _seed_pair(seed) if shuffle else (0, 0)
+    order = np.empty(lens.size, dtype=np.int64)
+    _seqrnn.bucket_batches(lens, step, bool(shuffle), base, epoch, chunks, order)
+    for start in range(0, order.size, step):
+        yield order[start : start + step].copy()
 
 
 def bucket_order(
@@ -579,12 +605,8 @@ def bucket_order(
 
     def order(epoch: int) -> np.ndarray:
         e = check_int(epoch, "epoch", minimum=0)
-        return np.concatenate(
-            list(
-                bucket_batches(
-                    lens, step, shuffle=True, seed=(base, e), chunk_batches=chunks
-                )
-            )
-        )
+        out = np.empty(lens.size, dtype=np.int64)
+        _seqrnn.bucket_batches(lens, step, True, base, e, chunks, out)
+        return out
 
     return order

@@ -92,6 +92,45 @@ extern const char ext_record_doc[];
 PyObject *ext_record_sizes(PyObject *module, PyObject *args);
 extern const char ext_record_sizes_doc[];
 
+/* Text tools (text.c): tokenize (seqrnn_tokenize), the Vocabulary type over
+ * seqrnn_vocabulary and its constructors, pad_batch (seqrnn_pad_batch),
+ * bucket_batches (seqrnn_bucket_batches). */
+extern PyTypeObject ext_VocabularyType;
+PyObject *ext_tokenize(PyObject *module, PyObject *args);
+PyObject *ext_vocabulary_create(PyObject *module, PyObject *args);
+PyObject *ext_vocabulary_build(PyObject *module, PyObject *args);
+PyObject *ext_vocabulary_build_from_tokens(PyObject *module, PyObject *args);
+PyObject *ext_vocabulary_load(PyObject *module, PyObject *arg);
+PyObject *ext_vocabulary_from_json(PyObject *module, PyObject *arg);
+PyObject *ext_pad_batch(PyObject *module, PyObject *args);
+PyObject *ext_bucket_batches(PyObject *module, PyObject *args);
+extern const char ext_tokenize_doc[], ext_vocabulary_create_doc[],
+    ext_vocabulary_build_doc[], ext_vocabulary_build_from_tokens_doc[],
+    ext_vocabulary_load_doc[], ext_vocabulary_from_json_doc[],
+    ext_pad_batch_doc[], ext_bucket_batches_doc[];
+
+/* Forecasting (forecast.c), one module function per call of the section:
+ * scaler_fit, scaler_transform, scaler_inverse_transform, make_windows,
+ * forecast_persistence, forecast_next, forecast_recursive, linear_ar_fit,
+ * linear_ar_predict, forecast_rmse, forecast_mae (float64 buffers). */
+PyObject *ext_scaler_fit(PyObject *module, PyObject *args);
+PyObject *ext_scaler_transform(PyObject *module, PyObject *args);
+PyObject *ext_scaler_inverse_transform(PyObject *module, PyObject *args);
+PyObject *ext_make_windows(PyObject *module, PyObject *args);
+PyObject *ext_forecast_persistence(PyObject *module, PyObject *args);
+PyObject *ext_forecast_next(PyObject *module, PyObject *args);
+PyObject *ext_forecast_recursive(PyObject *module, PyObject *args);
+PyObject *ext_linear_ar_fit(PyObject *module, PyObject *args);
+PyObject *ext_linear_ar_predict(PyObject *module, PyObject *args);
+PyObject *ext_forecast_rmse(PyObject *module, PyObject *args);
+PyObject *ext_forecast_mae(PyObject *module, PyObject *args);
+extern const char ext_scaler_fit_doc[], ext_scaler_transform_doc[],
+    ext_scaler_inverse_transform_doc[], ext_make_windows_doc[],
+    ext_forecast_persistence_doc[], ext_forecast_next_doc[],
+    ext_forecast_recursive_doc[], ext_linear_ar_fit_doc[],
+    ext_linear_ar_predict_doc[], ext_forecast_rmse_doc[],
+    ext_forecast_mae_doc[];
+
 /* The status a call reports when its object was closed while it waited for
  * the lock. */
 #define EXT_CLOSED (-1)

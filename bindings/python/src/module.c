@@ -154,6 +154,37 @@ static PyMethodDef module_methods[] = {
     {"record", (PyCFunction)(void (*)(void))ext_record,
      METH_VARARGS | METH_KEYWORDS, ext_record_doc},
     {"record_sizes", ext_record_sizes, METH_VARARGS, ext_record_sizes_doc},
+    /* forecasting (forecast.c) */
+    {"scaler_fit", ext_scaler_fit, METH_VARARGS, ext_scaler_fit_doc},
+    {"scaler_transform", ext_scaler_transform, METH_VARARGS,
+     ext_scaler_transform_doc},
+    {"scaler_inverse_transform", ext_scaler_inverse_transform, METH_VARARGS,
+     ext_scaler_inverse_transform_doc},
+    {"make_windows", ext_make_windows, METH_VARARGS, ext_make_windows_doc},
+    {"forecast_persistence", ext_forecast_persistence, METH_VARARGS,
+     ext_forecast_persistence_doc},
+    {"forecast_next", ext_forecast_next, METH_VARARGS, ext_forecast_next_doc},
+    {"forecast_recursive", ext_forecast_recursive, METH_VARARGS,
+     ext_forecast_recursive_doc},
+    {"linear_ar_fit", ext_linear_ar_fit, METH_VARARGS, ext_linear_ar_fit_doc},
+    {"linear_ar_predict", ext_linear_ar_predict, METH_VARARGS,
+     ext_linear_ar_predict_doc},
+    {"forecast_rmse", ext_forecast_rmse, METH_VARARGS, ext_forecast_rmse_doc},
+    {"forecast_mae", ext_forecast_mae, METH_VARARGS, ext_forecast_mae_doc},
+    /* text tools (text.c) */
+    {"tokenize", ext_tokenize, METH_VARARGS, ext_tokenize_doc},
+    {"vocabulary_create", ext_vocabulary_create, METH_VARARGS,
+     ext_vocabulary_create_doc},
+    {"vocabulary_build", ext_vocabulary_build, METH_VARARGS,
+     ext_vocabulary_build_doc},
+    {"vocabulary_build_from_tokens", ext_vocabulary_build_from_tokens,
+     METH_VARARGS, ext_vocabulary_build_from_tokens_doc},
+    {"vocabulary_load", ext_vocabulary_load, METH_O, ext_vocabulary_load_doc},
+    {"vocabulary_from_json", ext_vocabulary_from_json, METH_O,
+     ext_vocabulary_from_json_doc},
+    {"pad_batch", ext_pad_batch, METH_VARARGS, ext_pad_batch_doc},
+    {"bucket_batches", ext_bucket_batches, METH_VARARGS,
+     ext_bucket_batches_doc},
     {NULL, NULL, 0, NULL}};
 
 PyDoc_STRVAR(
@@ -208,6 +239,11 @@ static const struct {
     {"SAMPLING_LINEAR", SEQRNN_SAMPLING_LINEAR},
     {"SAMPLING_EXPONENTIAL", SEQRNN_SAMPLING_EXPONENTIAL},
     {"SAMPLING_INVERSE_SIGMOID", SEQRNN_SAMPLING_INVERSE_SIGMOID},
+    {"SCALER_STANDARD", SEQRNN_SCALER_STANDARD}, /* forecast.c */
+    {"SCALER_MINMAX", SEQRNN_SCALER_MINMAX},
+    {"TOKENS_WORDS", SEQRNN_TOKENS_WORDS},
+    {"TOKENS_WHITESPACE", SEQRNN_TOKENS_WHITESPACE},
+    {"TOKENS_CUSTOM", SEQRNN_TOKENS_CUSTOM},
     {"OK", SEQRNN_OK},
     {"E_INVALID_ARGUMENT", SEQRNN_E_INVALID_ARGUMENT},
     {"E_NULL_ARGUMENT", SEQRNN_E_NULL_ARGUMENT},
@@ -234,7 +270,8 @@ static int add_types(PyObject *module) {
                {"Trainer", &ext_TrainerType},
                {"Metrics", &ext_MetricsType},
                {"EarlyStopping", &ext_EarlyStoppingType},
-               {"Seq2Seq", &ext_Seq2SeqType}};
+               {"Seq2Seq", &ext_Seq2SeqType},
+               {"Vocabulary", &ext_VocabularyType}};
   for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
     if (PyType_Ready(types[i].type) < 0 ||
         ext_add_object(module, types[i].name, (PyObject *)types[i].type) < 0)

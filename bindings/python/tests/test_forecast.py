@@ -275,3 +275,93 @@ def test_persistence_and_metrics():
         mae([], [])
     with pytest.raises(seqrnn.NonFiniteError):
         mae([1.0], [np.nan])
+
+
+# -- the library path against numpy and the generic Python path ----------------------
+
+
+class Wrapper:
+    """A model seen only through predict(): forecast_* take the generic loop."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def predict(self, windows):
+        return self.model.predict(windows)
+
+
+def test_library_and_generic_paths_agree():
+    model, w = known_model()
+    data = series(300, F) / 10
+    X, _ = make_windows(data, lags=4)  # 296 windows: more than one library chunk
+    got = predict_next(model, X)
+    expected = np.array([numpy_next(w, x) for x in X.astype(np.float64)])
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+    np.testing.assert_allclose(got, predict_next(Wrapper(model), X), rtol=0, atol=1e-7)
+    s = Scaler("minmax").fit(data * 3 - 1)
+    raw = s.inverse_transform(X[:5])
+    lib = recursive_forecast(model, raw, 6, scaler=s)
+    loop = recursive_forecast(Wrapper(model), raw, 6, scaler=s)
+    np.testing.assert_allclose(lib, loop, rtol=1e-6, atol=1e-9)
+
+
+def test_forecast_errors_of_the_library():
+    model, _ = known_model()
+    with pytest.raises(seqrnn.InvalidArgumentError, match="loss='mse'"):
+        classifier = seqrnn.Model(
+            "lstm", input_size=F, hidden_size=4, output_size=F, output="last"
+        )
+        predict_next(classifier, np.zeros((2, 4, F)))
+    with pytest.raises(seqrnn.ShapeError, match="scaler"):
+        recursive_forecast(model, np.zeros((4, F)), 2, scaler=Scaler().fit([1.0, 2.0]))
+    with pytest.raises(seqrnn.InvalidArgumentError, match="not fitted"):
+        recursive_forecast(model, np.zeros((4, F)), 2, scaler=Scaler())
+    # Weights whose forecasts overflow float32: an error, not infinities.
+    big = model.state_dict()
+    big["rnn.weight_ih_l0"] = np.ones((H, F))
+    big["head.weight"] = np.full((F, H), 3e38)
+    model.load_state_dict(big)
+    with pytest.raises(seqrnn.NonFiniteError, match="forecast"):
+        predict_next(model, np.full((1, 3, F), 10.0))
+    model.close()
+    with pytest.raises(seqrnn.InvalidArgumentError, match="closed"):
+        predict_next(model, np.zeros((1, 3, F)))
+
+
+def test_linear_ar_min_norm_like_lstsq():
+    """Collinear designs (a constant series) and fewer windows than
+    coefficients: the minimum-norm solution, as lstsq gives."""
+    for values, lags in (([3.0] * 12, 2), ([1.0, 2.0, 4.0, 0.0, -1.0, 5.0], 4)):
+        X, y = make_windows(values, lags=lags)
+        ar = LinearAR().fit(X, y)
+        design = np.hstack(
+            [np.ones((len(X), 1)), X.reshape(len(X), -1).astype(np.float64)]
+        )
+        solution = np.linalg.lstsq(design, y.astype(np.float64), rcond=None)[0]
+        np.testing.assert_allclose(ar.intercept_, solution[0], rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(ar.coef_, solution[1:], rtol=1e-9, atol=1e-12)
+
+
+def test_scaler_constant_standard_and_gaps():
+    s = Scaler().fit([[0.1, 1.0], [0.1, 3.0], [0.1, 5.0]])
+    assert s.offset_.tolist()[0] == 0.1 and s.scale_.tolist()[0] == 1.0
+    np.testing.assert_allclose(s.scale_[1], np.std([1.0, 3.0, 5.0]), rtol=1e-15)
+    # A gap survives scaling (transform does not reject NaN; fit does).
+    out = s.transform([[np.nan, 3.0]])
+    assert np.isnan(out[0, 0]) and out[0, 1] == 0.0
+
+
+def test_extension_buffers():
+    ext = seqrnn._seqrnn
+    with pytest.raises(TypeError, match="float64"):
+        ext.forecast_rmse(np.zeros(2, np.float32), np.zeros(2, np.float32))
+    with pytest.raises(seqrnn.ShapeError, match="at least 12"):
+        ext.forecast_persistence(np.zeros(11), 2, 3, 2, np.zeros(4))
+    with pytest.raises(seqrnn.InvalidArgumentError, match="read-only"):
+        out = np.zeros(4)
+        out.flags.writeable = False
+        ext.forecast_persistence(np.zeros(12), 2, 3, 2, out)
+    with pytest.raises(seqrnn.BufferTooSmallError):
+        ext.forecast_persistence(np.zeros(12), 2, 3, 2, np.zeros(3))
+    with pytest.raises(seqrnn.ShapeError, match="differ"):
+        ext.forecast_mae(np.zeros(3), np.zeros(4))

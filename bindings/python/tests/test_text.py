@@ -6,6 +6,10 @@ index once, sorted within batches, reproducible) and fit's custom order."""
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
+from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,6 +17,7 @@ import pytest
 import seqrnn
 from seqrnn.text import (
     UNK_ID,
+    WORD_PATTERN,
     Tokenizer,
     Vocabulary,
     bucket_batches,
@@ -278,3 +283,136 @@ def test_fit_rejects_a_bad_order():
     for bad in (lambda e: [0, 1], lambda e: [0, 1, 1], lambda e: [0.0, 1.0, 2.0]):
         with pytest.raises(seqrnn.InvalidArgumentError, match="permutation"):
             m.fit(ids, [0, 1, 0], lengths, verbose=0, shuffle=bad)
+
+
+# -- the library's tokenizer is Python's re, exactly ---------------------------
+
+DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
+
+
+def reference_tokens(text, lower=True, pattern=WORD_PATTERN):
+    """What the pure-Python tokenizer gave: re with finditer semantics."""
+    if lower:
+        text = text.lower()
+    return [m.group(0) for m in re.finditer(pattern, text)]
+
+
+def corpus_lines():
+    files = sorted((DATA / "sst2").glob("*.txt")) + [DATA / "tinyshakespeare.txt"]
+    files = [f for f in files if f.is_file()]
+    if not files:
+        pytest.skip(f"no data sets under {DATA}")
+    for f in files:
+        yield from f.read_text(encoding="utf-8").splitlines()
+
+
+def test_tokenizer_equals_re_on_every_corpus_line():
+    lines = list(corpus_lines())
+    for rule in (Tokenizer(), Tokenizer(lower=False), Tokenizer(pattern=r"\S+")):
+        assert rule.built_in
+        for line in lines:
+            want = reference_tokens(line, rule.lower, rule.pattern)
+            assert rule(line) == want, line
+
+
+TRICKY = [
+    "ΟΔΟΣ ΣΟΦΟΣ. Σ ΑΣ' ΑΣ-Β",  # final sigma, also before case-ignorable marks
+    "İstanbul ǅemal ẞtraße ﬁne",  # lower-casing that grows or changes length
+    "٣٤ ²³ ½ Ⅻ ① 〇 一二三",  # digits and numerics of other scripts
+    "o’neil rock'n'roll x--y 'quoted' well-  -made _a_ a_b",
+    "tab\tnbsp\u00a0thin\u2009ideo\u3000fs\x1cgs\x1dus\x1f end",
+    "zero\u200bwidth joiner\u200d mark\u0301 e\u0301 \u00e9",
+    "emoji 😀👍🏽 flag 🇩🇪 cjk 漢字かなカナ 한국어",
+    "null\x00byte \x85nel \u2028ls \ufeffbom",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY)
+@pytest.mark.parametrize("lower", [True, False])
+def test_tokenizer_equals_re_on_tricky_unicode(text, lower):
+    for pattern in (WORD_PATTERN, r"\S+"):
+        tok = Tokenizer(lower=lower, pattern=pattern)
+        assert tok(text) == reference_tokens(text, lower, pattern)
+
+
+def test_character_classes_of_every_code_point():
+    # Each assigned code point c as "c" + "x" + "c", alone between spaces:
+    # \w, \s and lower-casing of every character, against Python's own.
+    chars = [
+        chr(c)
+        for c in range(0x110000)
+        if not 0xD800 <= c < 0xE000
+        and unicodedata.category(chr(c)) != "Cn"
+        and not chr(c).isspace()
+    ]
+    text = " ".join(c + "x" + c for c in chars)
+    for lower in (True, False):
+        got = Tokenizer(lower=lower)(text)
+        want = reference_tokens(text, lower)
+        if got != want:
+            i = next(k for k, (a, b) in enumerate(zip(got, want)) if a != b)
+            pytest.fail(f"lower={lower}: token {i}: {got[i]!r} != {want[i]!r}")
+    spaces = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
+    assert Tokenizer()("a" + "".join(s + "b" for s in spaces)) == ["a"] + ["b"] * len(
+        spaces
+    )
+
+
+def test_vocabulary_equals_counter_on_sst2():
+    path = DATA / "sst2" / "train.txt"
+    if not path.is_file():
+        pytest.skip(f"no {path}")
+    texts = [
+        line.split(" ", 1)[1] for line in path.read_text(encoding="utf-8").splitlines()
+    ]
+    counter = Counter(t for text in texts for t in reference_tokens(text))
+    ranked = sorted(
+        (item for item in counter.items() if item[1] >= 2), key=lambda x: (-x[1], x[0])
+    )
+    v = Vocabulary.build(texts, min_freq=2)
+    assert v.words == ["<pad>", "<unk>"] + [w for w, _ in ranked]
+    assert [v.count(w) for w, _ in ranked] == [c for _, c in ranked]
+    # Strings and token lists give the same vocabulary.
+    assert Vocabulary.build([reference_tokens(t) for t in texts], min_freq=2) == v
+    ids = v.encode(texts[0])
+    assert ids.tolist() == [v.id(t) for t in reference_tokens(texts[0])]
+
+
+def test_files_of_the_pure_python_implementation_load(tmp_path):
+    # What the pure-Python Vocabulary.save wrote (json.dumps, indent=0).
+    old = {
+        "format": "seqrnn.vocabulary",
+        "format_version": 1,
+        "words": ["<pad>", "<unk>", "the", "café", "don't"],
+        "counts": [0, 0, 9, 3, 1],
+        "tokenizer": {"lower": True, "pattern": WORD_PATTERN},
+    }
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(old, ensure_ascii=False, indent=0), encoding="utf-8")
+    v = Vocabulary.load(path)
+    assert v.words == old["words"] and v.count("café") == 3
+    assert v.tokenizer == Tokenizer() and v.tokenizer.built_in
+    assert v.encode("The CAFÉ, don't!").tolist() == [2, 3, 1, 4, 1]
+    assert v.to_dict() == old
+    # Escaped non-ASCII (ensure_ascii=True), no counts, no tokenizer.
+    path.write_text(json.dumps({**old, "counts": None, "tokenizer": None}))
+    w = Vocabulary.load(path)
+    assert w.words == old["words"] and w.count("the") == 0 and w.tokenizer is None
+    # A custom regex survives a round trip, and still splits text in Python.
+    path.write_text(
+        json.dumps({**old, "tokenizer": {"lower": False, "pattern": "[a-z]+"}})
+    )
+    c = Vocabulary.load(path)
+    assert c.tokenizer == Tokenizer(lower=False, pattern="[a-z]+")
+    assert not c.tokenizer.built_in
+    assert c.encode("the Caf the").tolist() == [2, 1, 2]
+    c.save(tmp_path / "again.json")
+    assert Vocabulary.load(tmp_path / "again.json") == c
+    assert Vocabulary.from_dict(c.to_dict()) == c
+
+
+def test_custom_pattern_vocabulary_builds_in_python():
+    tok = Tokenizer(pattern=r"[a-z]+")
+    v = Vocabulary.build(["ab1cd ab", "cd!"], tokenizer=tok)
+    assert v.words == ["<pad>", "<unk>", "ab", "cd"]
+    assert v.encode("AB zz").tolist() == [2, 1]
