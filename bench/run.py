@@ -47,6 +47,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import bf16_loss
 import numpy as np
 import peak as peak_flops
 import side_seqrnn
@@ -67,6 +68,11 @@ HERE = Path(__file__).resolve().parent
 #: Tolerances of the parity checks, relative to the PyTorch value's scale.
 FORWARD_RTOL = 1e-5
 GRADIENT_RTOL = 1e-4
+#: The same for seqrnn's opt-in bfloat16 rows (PyTorch float32): bfloat16
+#: keeps 8 significant bits, so products are off by about 2^-9 relative and
+#: sums of them by a few 1e-3 of the largest values; a wrong weight, gate or
+#: step is off by O(1).
+BF16_RTOL = 3e-2
 
 #: Rows with dropout: the smallest relative change of the gradients between
 #: training mode (masks) and evaluation mode that shows dropout acting.
@@ -81,7 +87,7 @@ LEARNING_RATE = 2e-3
 CLIP_NORM = 5.0
 
 #: Pseudo-rows selectable with --rows besides the timed ones.
-EXTRA_ROWS = ("memory", "size")
+EXTRA_ROWS = ("memory", "size", "bf16-loss")
 
 #: What each side's timed loop calls, by row kind (printed and recorded).
 SEQRNN_PATHS = {
@@ -190,6 +196,13 @@ def has_dropout(row: Row) -> bool:
     return bool(row.dropout or row.recurrent_dropout)
 
 
+def tolerances(row: Row) -> tuple[float, float]:
+    """(outputs and loss, gradients) parity tolerances of a row."""
+    if row.precision == "bfloat16":
+        return BF16_RTOL, BF16_RTOL
+    return FORWARD_RTOL, GRADIENT_RTOL
+
+
 def check_row(row: Row, *, gradients: bool, stream_steps: int = 0) -> list[Check]:
     """Parity of one configuration: PyTorch weights loaded into seqrnn, then
     outputs, the loss and (optionally) every gradient compared; with
@@ -208,6 +221,7 @@ def check_row(row: Row, *, gradients: bool, stream_steps: int = 0) -> list[Check
     model = side_seqrnn.build(row, weights)
     dropout = has_dropout(row)
     case = f"{row.name} (eval mode)" if dropout else row.name
+    forward_rtol, gradient_rtol = tolerances(row)
     checks: list[Check] = []
     try:
         if row.kind == "stream":
@@ -224,7 +238,7 @@ def check_row(row: Row, *, gradients: bool, stream_steps: int = 0) -> list[Check
         expected = side_torch.forward_numpy(net, row, batch)
         actual = side_seqrnn.forward_numpy(model, batch)
         err = relative_error(actual, expected)
-        checks.append(Check(case, "outputs", err, FORWARD_RTOL))
+        checks.append(Check(case, "outputs", err, forward_rtol))
         if gradients:
             t_loss, t_grads = side_torch.gradients(net, row, batch)
             if dropout:
@@ -239,14 +253,14 @@ def check_row(row: Row, *, gradients: bool, stream_steps: int = 0) -> list[Check
             else:
                 s_loss, s_grads = side_seqrnn.gradients(model, batch)
             err = abs(s_loss - t_loss) / max(abs(t_loss), 1e-30)
-            checks.append(Check(case, "loss", err, FORWARD_RTOL))
+            checks.append(Check(case, "loss", err, forward_rtol))
             names = sorted(set(t_grads) | set(s_grads))
             for name in names:
                 if name not in t_grads or name not in s_grads:
                     err = float("inf")
                 else:
                     err = relative_error(s_grads[name], t_grads[name])
-                checks.append(Check(case, f"grad {name}", err, GRADIENT_RTOL))
+                checks.append(Check(case, f"grad {name}", err, gradient_rtol))
             if dropout:
                 # Dropout is on in training: on each side, the gradients with
                 # masks differ from the evaluation-mode ones by far more than
@@ -313,7 +327,8 @@ def run_parity(rows: Sequence[Row]) -> list[Check]:
         sys.exit(1)
     print(
         f"  all {len(checks)} checks passed (outputs <= {FORWARD_RTOL:.0e}, "
-        f"gradients <= {GRADIENT_RTOL:.0e}, relative to PyTorch's largest value)\n",
+        f"gradients <= {GRADIENT_RTOL:.0e}; bfloat16 rows <= {BF16_RTOL:.0e}; "
+        "relative to PyTorch's largest value)\n",
         flush=True,
     )
     return checks
@@ -884,15 +899,31 @@ def write_results(
 
 def parity_summary(parity: Sequence[dict[str, Any]]) -> str:
     """One sentence on the parity checks of a report."""
-    outputs = [c["error"] for c in parity if not c["quantity"].startswith("grad")]
-    grads = [c["error"] for c in parity if c["quantity"].startswith("grad")]
+
+    def worst(bf16: bool, grads: bool) -> float:
+        return max(
+            (
+                c["error"]
+                for c in parity
+                if c["case"].split()[0].endswith("-bf16") == bf16
+                and c["quantity"].startswith("grad") == grads
+            ),
+            default=0.0,
+        )
+
     text = (
         f"Parity before timing (PyTorch's state_dict loaded into seqrnn): "
         f"{sum(c['ok'] for c in parity)}/{len(parity)} checks passed; largest "
-        f"relative difference {max(outputs, default=0):.1e} for outputs and losses "
-        f"(tolerance {FORWARD_RTOL:.0e}), {max(grads, default=0):.1e} for "
+        f"relative difference {worst(False, False):.1e} for outputs and losses "
+        f"(tolerance {FORWARD_RTOL:.0e}), {worst(False, True):.1e} for "
         f"gradients (tolerance {GRADIENT_RTOL:.0e})."
     )
+    if any(c["case"].split()[0].endswith("-bf16") for c in parity):
+        text += (
+            f" The bfloat16 rows (seqrnn bfloat16, PyTorch float32): "
+            f"{worst(True, False):.1e} for outputs and losses, "
+            f"{worst(True, True):.1e} for gradients (tolerance {BF16_RTOL:.0e})."
+        )
     eval_mode = sorted(
         {c["case"].split()[0] for c in parity if c["case"].endswith("(eval mode)")}
     )
@@ -959,6 +990,8 @@ def markdown_report(
         lines += [f"- `{r.name}`: {r.describe()}" for r in seen]
         lines += [f"- {BUSY_NOTE}.", ""]
     lines += [parity_summary(report["parity"]), ""]
+    if "bf16_loss" in report:
+        lines += [bf16_loss.summary(report["bf16_loss"]), ""]
     if memory is not None:
         lines += [
             f"Memory of a training run ({memory['row']}, {memory['steps']} steps, "
@@ -1038,6 +1071,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="measure a row and thread count again, up to this many times, when "
         f"other processes used more than {BUSY_FLAG} cores meanwhile (default 1, "
         "quick 0)",
+    )
+    p.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="tinyshakespeare.txt for the bf16-loss check (default: "
+        "../shared/data/ beside the project)",
     )
     p.add_argument(
         "--output-dir",
@@ -1147,6 +1187,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("== installed size ==", flush=True)
         size = measure_size()
         report["size"] = size
+    if "bf16-loss" in args.row_names:
+        print("== bfloat16 training loss against float32 (char-rnn) ==", flush=True)
+        report["bf16_loss"] = bf16_loss.measure(args.data, 30 if args.quick else 150)
+        print("  " + bf16_loss.summary(report["bf16_loss"]) + "\n", flush=True)
     report["seconds"] = time.perf_counter() - started
 
     print(f"\n{RATIO_NOTE}.")

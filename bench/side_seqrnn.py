@@ -51,6 +51,7 @@ def build(row: Row, weights: Mapping[str, np.ndarray] | None = None) -> seqrnn.M
         loss="mse" if row.last else "cross_entropy",
         dropout=row.dropout,
         recurrent_dropout=row.recurrent_dropout,
+        precision=row.precision,
     )
     if weights is not None:
         model.load_state_dict(weights)

@@ -57,6 +57,8 @@ class Row:
         recurrent_dropout: variational dropout on the previous hidden state
             entering the recurrent product (one mask per sequence and layer,
             reused at every step), training only.
+        precision: seqrnn's ``Model.precision``: ``"float32"``, or the opt-in
+            ``"bfloat16"`` (AMX); PyTorch runs float32 either way.
     """
 
     name: str
@@ -75,6 +77,7 @@ class Row:
     warmup: int
     dropout: float = 0.0
     recurrent_dropout: float = 0.0
+    precision: str = "float32"
 
     @property
     def tokens_per_iter(self) -> int:
@@ -126,6 +129,8 @@ class Row:
                 f"recurrent dropout {self.recurrent_dropout:g} on h "
                 "(one mask per sequence)"
             )
+        if self.precision != "float32":
+            drops.append(f"seqrnn in {self.precision} (AMX), PyTorch in float32")
         return (
             f"{self.cell.upper()} {self.layers}x{self.hidden}, B={self.batch}, "
             f"{steps}, {inputs}, head {self.output_size}"
@@ -210,6 +215,14 @@ def all_rows() -> list[Row]:
             warmup=30,
         )
     )
+    # The opt-in bfloat16 precision (seqrnn only; PyTorch stays float32) on
+    # every training, DeepBench and inference row without dropout. Streaming
+    # stays float32: one step per call gains nothing from it.
+    for row in list(rows):
+        if row.kind != "stream" and not (row.dropout or row.recurrent_dropout):
+            rows.append(
+                dataclasses.replace(row, name=f"{row.name}-bf16", precision="bfloat16")
+            )
     return rows
 
 

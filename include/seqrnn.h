@@ -237,6 +237,37 @@ void seqrnn_model_free(seqrnn_model *model);
 seqrnn_status seqrnn_model_get_params(const seqrnn_model *model,
                                       seqrnn_model_params *out_params);
 
+/** The arithmetic of a model's matrix products. */
+typedef enum seqrnn_precision {
+  /** float32 throughout: the default; matches PyTorch to about 1e-6. */
+  SEQRNN_PRECISION_FLOAT32 = 0,
+  /** Opt-in, for speed on CPUs with AMX (Intel Xeon 4th generation and
+   *  later): every matrix product (input projections, recurrent steps,
+   *  output head and their gradients) rounds its inputs to bfloat16 and
+   *  sums in float32 on the tile unit. Weights, states, cell arithmetic,
+   *  loss and optimizer stay float32 (mixed precision). */
+  SEQRNN_PRECISION_BFLOAT16 = 1
+} seqrnn_precision;
+
+/** 1 when this machine can run precision (bfloat16 needs AMX-BF16 and the
+ *  kernel's permission to use the tile registers), else 0. */
+int32_t seqrnn_precision_available(seqrnn_precision precision);
+
+/** Sets the arithmetic of the model's matrix products for every later
+ *  forward pass, evaluation, generation and training step (also those of
+ *  states and trainers made from it). A compute setting: not saved in the
+ *  model file, and a loaded model starts in float32. Must not overlap with
+ *  any other use of the model. Returns SEQRNN_OK, SEQRNN_E_NULL_ARGUMENT,
+ *  SEQRNN_E_INVALID_ARGUMENT (not a seqrnn_precision) or
+ *  SEQRNN_E_UNSUPPORTED (this machine cannot run it). */
+seqrnn_status seqrnn_model_set_precision(seqrnn_model *model,
+                                         seqrnn_precision precision);
+
+/** Writes the model's precision to *out_precision. Returns SEQRNN_OK or
+ *  SEQRNN_E_NULL_ARGUMENT. */
+seqrnn_status seqrnn_model_get_precision(const seqrnn_model *model,
+                                         seqrnn_precision *out_precision);
+
 /** One batch of sequences, batch-major. Used by forward, evaluation and
  *  training; fields a call does not need may stay NULL. */
 typedef struct seqrnn_batch {

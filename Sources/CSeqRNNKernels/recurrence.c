@@ -17,6 +17,7 @@
  * Each output element is a dot product summed in the same order whatever
  * the thread count or tile, so results do not depend on the thread count.
  */
+#include "recurrence_bf16.h"
 #include "seqrnn_kernels.h"
 #include "seqrnn_support.h"
 
@@ -409,6 +410,14 @@ static void dot_rows(const dot_product *d, int64_t n0, int64_t n1) {
 
 /* ---- the forward time loop --------------------------------------------- */
 
+/* A call as its members see it: the job, and the bf16 products' state when
+ * the job runs them (the opt-in precision; recurrence_bf16.c). */
+typedef struct pass {
+  const srnn_recurrence *job;
+  int bf16;
+  srnn_bf16_recurrence products;
+} pass;
+
 static const float *step_input(const srnn_recurrence *job, const float *h_prev,
                                int index) {
   if (job->recurrent_mask == NULL)
@@ -424,7 +433,8 @@ static const float *step_input(const srnn_recurrence *job, const float *h_prev,
 
 static void forward_member(void *context, int index, int count,
                            srnn_barrier *barrier) {
-  const srnn_recurrence *job = context;
+  const pass *call = context;
+  const srnn_recurrence *job = call->job;
   const int32_t cell = job->cell;
   const int64_t b_count = job->batch, h = job->hidden, t_count = job->steps;
   const int64_t gates = gate_count(cell), gh = gates * h;
@@ -432,10 +442,19 @@ static void forward_member(void *context, int index, int count,
   member_units(h, index, count, &begin, &end);
   const int64_t panel_units = forward_panel_units(cell, h);
   const int64_t panel_floats = panel_units * gates * h;
-  const int packs = packs_forward(job->batch, job->steps);
+  const int bf16 = call->bf16;
+  const int packs = !bf16 && packs_forward(job->batch, job->steps);
   for (int64_t q = begin / panel_units; packs && q * panel_units < end; q++)
     pack_forward_panel(job->weight_hh, cell, h, q,
                        job->packed + q * panel_floats);
+  if (bf16) {
+    /* W_hh of this member's units, and its units of the initial state. */
+    srnn_bf16_recurrence_pack(job, 0, &call->products, begin, end);
+    const float *h0 = job->states + (job->reverse ? t_count : 0) * b_count * h;
+    srnn_bf16_recurrence_store(&call->products, 0, h0, h, job->recurrent_mask,
+                               b_count, 0, begin, end);
+    srnn_barrier_wait(barrier);
+  }
   for (int64_t step = 0; step < t_count; step++) {
     int64_t s = job->reverse ? t_count - 1 - step : step;
     int64_t previous = job->reverse ? s + 1 : s,
@@ -447,8 +466,11 @@ static void forward_member(void *context, int index, int count,
     const float *c_prev = job->cells ? job->cells + previous * b_count * h : 0;
     float *c_next = job->cells ? job->cells + next * b_count * h : 0;
     if (begin < end) {
-      const float *input = step_input(job, h_prev, index);
-      if (!packs) {
+      const float *input = bf16 ? h_prev : step_input(job, h_prev, index);
+      if (bf16)
+        srnn_bf16_recurrence_forward(job, &call->products, (int)(step & 1),
+                                     begin, end);
+      else if (!packs) {
         dot_product d = {job->weight_hh, input, h, b_count, job->product, gh};
         for (int64_t g = 0; g < gates; g++)
           dot_rows(&d, g * h + begin, g * h + end);
@@ -506,20 +528,31 @@ static void forward_member(void *context, int index, int count,
           break;
         }
       }
+      if (bf16) /* the next step's left operand */
+        srnn_bf16_recurrence_store(&call->products, (int)((step + 1) & 1),
+                                   h_next, h, job->recurrent_mask, b_count, 0,
+                                   begin, end);
     }
     srnn_barrier_wait(barrier);
   }
 }
 
 void srnn_recurrence_forward(const srnn_recurrence *job) {
-  srnn_team_run(job->threads, forward_member, (void *)job);
+  pass call = {.job = job};
+  /* Streaming and tiny batches stay fp32: packing would cost more than the
+   * bf16 products save. */
+  call.bf16 = packs_forward(job->batch, job->steps) &&
+              srnn_bf16_recurrence_begin(job, 0, &call.products);
+  srnn_team_run(job->threads, forward_member, &call);
 }
 
 /* ---- the backward time loop -------------------------------------------- */
 
 static void backward_member(void *context, int index, int count,
                             srnn_barrier *barrier) {
-  const srnn_recurrence *job = context;
+  const pass *call = context;
+  const srnn_recurrence *job = call->job;
+  const int bf16 = call->bf16;
   const int32_t cell = job->cell;
   const int64_t b_count = job->batch, h = job->hidden, t_count = job->steps;
   const int64_t gates = gate_count(cell), gh = gates * h;
@@ -527,8 +560,10 @@ static void backward_member(void *context, int index, int count,
   member_units(h, index, count, &begin, &end);
   const int64_t width = granule(h), panel_floats = width * gh;
   float *packed = job->packed_backward;
-  for (int64_t q = begin / width; q * width < end; q++)
+  for (int64_t q = begin / width; !bf16 && q * width < end; q++)
     pack_backward_panel(job->weight_hh, cell, h, q, packed + q * panel_floats);
+  if (bf16)
+    srnn_bf16_recurrence_pack(job, 1, &call->products, begin, end);
   const int64_t n = end - begin;
   for (int64_t step = 0; step < t_count; step++) {
     int64_t s = job->reverse ? step : t_count - 1 - step;
@@ -575,12 +610,23 @@ static void backward_member(void *context, int index, int count,
         break;
       }
     }
+    if (bf16) /* this step's left operand: every gate's gradients */
+      for (int64_t g = 0; g < gates && n > 0; g++) {
+        int gru_n = cell == SRNN_CELL_GRU && g == 2;
+        srnn_bf16_recurrence_store(&call->products, (int)(step & 1),
+                                   gru_n ? dhn_step : dg_step + g * h,
+                                   gru_n ? h : gh, NULL, b_count, g * h, begin,
+                                   end);
+      }
     srnn_barrier_wait(barrier);
     if (n == 0)
       continue;
     /* 2. This member's slice of dL/dh_prev = dG x W_hh, from every gate
      *    gradient (GRU: the n block goes through dL/d(W_hn h + b_hn)). */
-    for (int64_t q = begin / width; q * width < end; q++) {
+    if (bf16)
+      srnn_bf16_recurrence_backward(job, &call->products, (int)(step & 1),
+                                    begin, end);
+    for (int64_t q = begin / width; !bf16 && q * width < end; q++) {
       product p = {.segments = (int)gates,
                    .length = h,
                    .panel = packed + q * panel_floats,
@@ -618,5 +664,7 @@ static void backward_member(void *context, int index, int count,
 }
 
 void srnn_recurrence_backward(const srnn_recurrence *job) {
-  srnn_team_run(job->threads, backward_member, (void *)job);
+  pass call = {.job = job};
+  call.bf16 = srnn_bf16_recurrence_begin(job, 1, &call.products);
+  srnn_team_run(job->threads, backward_member, &call);
 }

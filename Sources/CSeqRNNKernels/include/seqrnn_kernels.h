@@ -82,6 +82,18 @@ double srnn_softmax_cross_entropy(const float *logits, int64_t n,
                                   int32_t target, float scale, float *grad,
                                   int64_t *argmax);
 
+/** C = op(A) x op(B) (beta 0) or C += op(A) x op(B) (beta 1), row-major, with
+ *  A and B rounded to bfloat16 and fp32 sums, on AMX tiles (bf16_gemm.c).
+ *  The opt-in bf16 precision's GEMM. Returns 1 when done, 0 when it cannot
+ *  run it (no usable AMX, alpha != 1, another beta, or no memory): the
+ *  caller then uses srnn_sgemm. */
+int srnn_gemm_bf16(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
+                   float alpha, const float *a, int64_t lda, const float *b,
+                   int64_t ldb, float beta, float *c, int64_t ldc);
+
+/** 1 when the bf16 precision can run here (AMX-BF16 present and granted). */
+int srnn_bf16_available(void);
+
 /** Cell codes of srnn_recurrence (the order of Swift's CellType). */
 enum {
   SRNN_CELL_RNN_TANH = 0,
@@ -98,6 +110,8 @@ typedef struct srnn_recurrence {
   int32_t cell;    /**< SRNN_CELL_* */
   int32_t reverse; /**< 1: the backward direction (reads slot t+1) */
   int32_t threads; /**< team size to use (>= 1) */
+  int32_t bf16;    /**< 1: the products in bfloat16 on AMX (the opt-in
+                        precision; ignored where AMX is not usable) */
   int64_t batch, hidden, steps;
   const int64_t *lengths; /**< [B] valid steps of each sequence */
   const float *weight_hh; /**< [G*H][H] row-major (PyTorch's layout) */

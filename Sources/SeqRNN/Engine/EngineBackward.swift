@@ -22,7 +22,7 @@ extension Engine {
     let dLogits = UnsafePointer(scratch.logitGradients!)
 
     // Head: dW = dlogits^T x inputs, db = column sums, d(inputs) = dlogits x W.
-    T.gemm(
+    gemm(
       true, false, o, width, rows, 1, dLogits, o, tape.headInput, width, 1,
       gradients + layout.headWeight, width)
     addColumnSums(dLogits, rows: rows, columns: o, into: gradients + layout.headBias)
@@ -30,7 +30,7 @@ extension Engine {
     var dInputs = scratch.layerGradients.1
     let dHead: UnsafeMutablePointer<T> =
       config.outputMode == .sequence ? dOutputs : scratch.headInputGradients
-    T.gemm(
+    gemm(
       false, false, rows, width, o, 1, dLogits, o, parameters + layout.headWeight, width, 0,
       dHead, width)
     if let mask = masks?.headMask {
@@ -171,10 +171,10 @@ extension Engine {
           directPath: direct)
         // dL/dh_prev = dG x W_hh (GRU: the n block goes through dHn instead).
         if isGRU {
-          T.gemm(false, false, b, h, 2 * h, 1, dGStep, gh, whh, h, 0, result, h)
-          T.gemm(false, false, b, h, h, 1, dHnStep, h, whh + 2 * h * h, h, 1, result, h)
+          gemm(false, false, b, h, 2 * h, 1, dGStep, gh, whh, h, 0, result, h)
+          gemm(false, false, b, h, h, 1, dHnStep, h, whh + 2 * h * h, h, 1, result, h)
         } else {
-          T.gemm(false, false, b, h, gh, 1, dGStep, gh, whh, h, 0, result, h)
+          gemm(false, false, b, h, gh, 1, dGStep, gh, whh, h, 0, result, h)
         }
         for i in 0..<b where s < input.lengths[i] {
           let carry = dh + i * h
@@ -217,26 +217,26 @@ extension Engine {
       }
       previousStates = UnsafePointer(masked)
     }
-    T.gemm(
+    gemm(
       true, false, gh, inputWidth, rows, 1, dG, gh, layerInput, inputWidth, 1,
       gradients + offsets.weightIH, inputWidth)
     addColumnSums(dG, rows: rows, columns: gh, into: gradients + offsets.biasIH)
     if isGRU {
-      T.gemm(
+      gemm(
         true, false, 2 * h, h, rows, 1, dG, gh, previousStates, h, 1, gradients + offsets.weightHH,
         h)
-      T.gemm(
+      gemm(
         true, false, h, h, rows, 1, dHn, h, previousStates, h, 1,
         gradients + offsets.weightHH + 2 * h * h, h)
       addColumnSums(dG, rows: rows, columns: 2 * h, stride: gh, into: gradients + offsets.biasHH)
       addColumnSums(dHn, rows: rows, columns: h, into: gradients + offsets.biasHH + 2 * h)
     } else {
-      T.gemm(
+      gemm(
         true, false, gh, h, rows, 1, dG, gh, previousStates, h, 1, gradients + offsets.weightHH, h)
       addColumnSums(dG, rows: rows, columns: gh, into: gradients + offsets.biasHH)
     }
     if let inputGradient {
-      T.gemm(
+      gemm(
         false, false, rows, inputWidth, gh, 1, dG, gh, parameters + offsets.weightIH, inputWidth,
         accumulate ? 1 : 0, inputGradient, inputWidth)
     }

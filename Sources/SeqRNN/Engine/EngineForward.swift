@@ -15,12 +15,24 @@ package struct Engine<T: EngineScalar> {
   package let layout: ParameterLayout
   /// The flat parameter vector (read only).
   package let parameters: UnsafePointer<T>
+  /// The matrix products' arithmetic (bfloat16 applies to float32 engines
+  /// only; see `Precision`).
+  package let precision: Precision
+  /// The model's cache of layer 0's per-token input projections and the
+  /// version of the weights it must match (float32 token models only).
+  package let tokenProjections: (cache: TokenProjections, version: UInt64)?
 
   /// Wraps a parameter vector laid out by `layout`.
-  package init(config: ModelConfiguration, layout: ParameterLayout, parameters: UnsafePointer<T>) {
+  package init(
+    config: ModelConfiguration, layout: ParameterLayout, parameters: UnsafePointer<T>,
+    precision: Precision = .float32,
+    tokenProjections: (cache: TokenProjections, version: UInt64)? = nil
+  ) {
     self.config = config
     self.layout = layout
     self.parameters = parameters
+    self.precision = precision
+    self.tokenProjections = T.self == Float.self && config.usesTokens ? tokenProjections : nil
   }
 
   /// Runs the network over `input` (validated), filling `tape` up to the logits.
@@ -91,11 +103,15 @@ package struct Engine<T: EngineScalar> {
     let gh = config.cell.gateCount * h
     let offsets = layout.recurrent[layer][direction]
     let xw = tape.gates[layer][direction]
-    // Input projection of every step at once: [T*B, I] x [I, G*H].
-    T.gemm(
-      false, true, t * b, gh, width, 1, layerInput, width, parameters + offsets.weightIH, width, 0,
-      xw, gh)
-    addBiases(offsets, rows: t * b, to: xw)
+    if layer == 0, let table = tokenProjectionTable(rows: t * b) {
+      gatherTokenProjections(table, direction: direction, input: input, into: xw)
+    } else {
+      // Input projection of every step at once: [T*B, I] x [I, G*H].
+      gemm(
+        false, true, t * b, gh, width, 1, layerInput, width, parameters + offsets.weightIH, width,
+        0, xw, gh)
+      addBiases(offsets, rows: t * b, to: xw)
+    }
 
     let states = tape.states[layer][direction]
     let cells = config.cell == .lstm ? tape.cells[layer][direction] : nil
@@ -136,7 +152,7 @@ package struct Engine<T: EngineScalar> {
         multiply(hPrevious, by: recurrentMask, into: masked, count: b * h)
         recurrentInput = UnsafePointer(masked)
       }
-      T.gemm(false, true, b, gh, h, 1, recurrentInput, h, whh, h, 0, tape.recurrentProduct, gh)
+      gemm(false, true, b, gh, h, 1, recurrentInput, h, whh, h, 0, tape.recurrentProduct, gh)
       let output = tape.layerOutputs[layer] + s * b * config.directions * h
       // With zoneout, the LSTM kernel writes its new cell to the candidate
       // buffer; the zoneout pass then mixes it with the previous cell.
@@ -160,6 +176,56 @@ package struct Engine<T: EngineScalar> {
 
   /// Adds `b_ih + b_hh` to every projected row; for GRU the `b_hn` part
   /// stays out, because PyTorch applies it inside the reset gate's product.
+  /// Layer 0's per-token projection table (`TokenProjections`), when this
+  /// engine has a cache and a table is worth having for `rows` positions.
+  private func tokenProjectionTable(rows: Int) -> FlatBuffer<Float>? {
+    guard let (cache, version) = tokenProjections else { return nil }
+    let v = config.vocabSize
+    let e = config.embeddingOrInputSize
+    let gh = config.cell.gateCount * config.hiddenSize
+    return cache.table(
+      version: version, precision: precision, floats: config.directions * v * gh, rows: rows,
+      vocab: v
+    ) { table in
+      let t = UnsafeMutableRawPointer(table).assumingMemoryBound(to: T.self)
+      let embedding = parameters + layout.embedding!
+      for direction in 0..<config.directions {
+        let offsets = layout.recurrent[0][direction]
+        let rowsOut = t + direction * v * gh
+        gemm(
+          false, true, v, gh, e, 1, embedding, e, parameters + offsets.weightIH, e, 0, rowsOut, gh)
+        addBiases(offsets, rows: v, to: rowsOut)
+      }
+    }
+  }
+
+  /// The rows of `table` for each position's token (biases alone for
+  /// padding, as the GEMM path gives a zero input row).
+  private func gatherTokenProjections(
+    _ table: FlatBuffer<Float>, direction: Int, input: EngineInput,
+    into xw: UnsafeMutablePointer<T>
+  ) {
+    let (b, t) = (input.batchSize, input.seqLen)
+    let gh = config.cell.gateCount * config.hiddenSize
+    let rows = UnsafeRawPointer(table.pointer + direction * config.vocabSize * gh)
+      .assumingMemoryBound(to: T.self)
+    var padding: UnsafeMutablePointer<T>? = nil
+    for s in 0..<t {
+      for i in 0..<b {
+        let row = xw + (s * b + i) * gh
+        if s < input.lengths[i] {
+          row.update(from: rows + Int(input.tokens![i * t + s]) * gh, count: gh)
+        } else if let first = padding {
+          row.update(from: first, count: gh)
+        } else {
+          row.update(repeating: 0, count: gh)
+          addBiases(layout.recurrent[0][direction], rows: 1, to: row)
+          padding = row
+        }
+      }
+    }
+  }
+
   private func addBiases(
     _ offsets: ParameterLayout.Recurrent, rows: Int, to xw: UnsafeMutablePointer<T>
   ) {
@@ -213,7 +279,7 @@ package struct Engine<T: EngineScalar> {
     let o = config.outputSize
     let bias = parameters + layout.headBias
     for r in 0..<tape.headRows { (tape.logits + r * o).update(from: bias, count: o) }
-    T.gemm(
+    gemm(
       false, true, tape.headRows, o, width, 1, tape.headInput, width,
       parameters + layout.headWeight, width, 1, tape.logits, o)
   }

@@ -11,11 +11,13 @@ package enum GradientProbe {
   /// loss is a smooth function of the parameters and finite differences
   /// check the masked gradients too.
   ///
-  /// `scalar` chooses the engine's precision: float64 for finite
-  /// differences, float32 to compare the production path against float64.
+  /// `scalar` chooses the engine's scalar: float64 for finite differences,
+  /// float32 to compare the production path against float64; `precision`
+  /// the float32 engine's matrix products.
   package static func evaluate<T: EngineScalar>(
     configuration: ModelConfiguration, parameters: [String: [Double]], batch: Batch,
-    features: [Double]?, maskSeed: UInt64? = nil, scalar: T.Type = Double.self
+    features: [Double]?, maskSeed: UInt64? = nil, scalar: T.Type = Double.self,
+    precision: Precision = .float32
   ) throws(SeqRNNError) -> (
     loss: Double, gradients: [String: [Double]], featureGradients: [Double]?
   ) {
@@ -33,7 +35,8 @@ package enum GradientProbe {
     return try probeBatch.withEngineInput(
       configuration, needTargets: true, doubleFeatures: features
     ) { (input) throws(SeqRNNError) in
-      let engine = Engine<T>(config: configuration, layout: layout, parameters: flat.pointer)
+      let engine = Engine<T>(
+        config: configuration, layout: layout, parameters: flat.pointer, precision: precision)
       let tape = Tape<T>()
       let scratch = BackwardScratch<T>()
       var masks: Regularizer? = nil

@@ -52,6 +52,7 @@ extension Engine {
     job.cell = config.cell.rawValue
     job.reverse = direction == 1 ? 1 : 0
     job.threads = Int32(tape.teamSize)
+    job.bf16 = precision == .bfloat16 ? 1 : 0
     job.batch = Int64(input.batchSize)
     job.hidden = Int64(h)
     job.steps = Int64(input.seqLen)

@@ -11,6 +11,14 @@ public final class Model: @unchecked Sendable {
   package let layout: ParameterLayout
   /// All weights, one flat vector (see `layout`).
   package let parameters: FlatBuffer<Float>
+  /// The arithmetic of the matrix products (a compute setting, not saved;
+  /// see `Precision`). Set it with `setPrecision(_:)` before use.
+  public private(set) var precision: Precision = .float32
+  /// Bumped by every write to the weights (`setTensor`, training steps), so
+  /// caches derived from them (`TokenProjections`) know when they are stale.
+  package private(set) var weightsVersion: UInt64 = 0
+  /// Layer 0's per-token input projections of the current weights.
+  private let tokenProjections = TokenProjections()
   /// Forward buffers kept between calls, so repeated inference neither
   /// allocates nor faults in fresh pages.
   private let tapes = TapePool()
@@ -52,11 +60,31 @@ public final class Model: @unchecked Sendable {
     try NamedTensors.write(
       try layout.info(named: name), name: name, from: values, count: count,
       into: parameters.pointer)
+    weightsChanged()
+  }
+
+  /// Records that the weights were written (call after every write that
+  /// does not go through `setTensor`).
+  package func weightsChanged() { weightsVersion &+= 1 }
+
+  /// Chooses the arithmetic of the matrix products for every later forward
+  /// pass, evaluation and training step. Like changing tensors, it must not
+  /// overlap with any other use of the model.
+  /// - Throws: `.unsupported` when this machine cannot run `precision`.
+  public func setPrecision(_ precision: Precision) throws(SeqRNNError) {
+    guard precision.isAvailable else {
+      throw .unsupported(
+        "\(precision) precision needs a CPU with AMX-BF16 (Intel Xeon 4th generation or later) "
+          + "and a kernel that grants the tile registers; this machine has none")
+    }
+    self.precision = precision
   }
 
   /// The Float engine over this model's weights.
   package var engine: Engine<Float> {
-    Engine(config: configuration, layout: layout, parameters: parameters.pointer)
+    Engine(
+      config: configuration, layout: layout, parameters: parameters.pointer,
+      precision: precision, tokenProjections: (tokenProjections, weightsVersion))
   }
 
   /// Full-sequence forward pass of a validated input: outputs batch-major,

@@ -134,6 +134,7 @@ public final class Trainer: @unchecked Sendable {
         tensor: index, range: info.offset..<(info.offset + info.count),
         parameters: model.parameters.pointer, gradients: update, learningRate: rate)
     }
+    model.weightsChanged()
     return loss
   }
 

@@ -40,6 +40,7 @@ from .errors import (
     ShapeError,
     UnknownNameError,
     UnsupportedError,
+    fail,
 )
 from .metrics import Metrics
 from .model import IncompatibleKeys, Model, load
@@ -71,6 +72,23 @@ def get_num_threads() -> int:
     return int(_seqrnn.get_num_threads())
 
 
+def precision_available(precision: str) -> bool:
+    """Whether this machine can run a :attr:`Model.precision`:
+    ``"float32"`` always, ``"bfloat16"`` on CPUs with AMX-BF16.
+
+    >>> import seqrnn
+    >>> seqrnn.precision_available("float32")
+    True
+    """
+    table = {"float32": 0, "bfloat16": 1, "bf16": 1}
+    if not isinstance(precision, str) or precision.lower() not in table:
+        fail(
+            InvalidArgumentError,
+            f"precision: expected 'float32' or 'bfloat16', got {precision!r}",
+        )
+    return bool(_seqrnn.precision_available(table[precision.lower()]))
+
+
 __all__ = [
     "BufferTooSmallError",
     "Callback",
@@ -97,5 +115,6 @@ __all__ = [
     "blas_info",
     "get_num_threads",
     "load",
+    "precision_available",
     "set_num_threads",
 ]

@@ -275,6 +275,48 @@ static PyObject *model_state_count(ModelObject *self, PyObject *arg) {
   return PyLong_FromLongLong(count);
 }
 
+/* ---- precision ------------------------------------------------------------
+ */
+
+PyDoc_STRVAR(model_set_precision_doc,
+             "set_precision($self, precision, /)\n--\n\n"
+             "Sets the arithmetic of the matrix products: 0 float32, 1\n"
+             "bfloat16 on AMX (seqrnn_model_set_precision).");
+
+static PyObject *model_set_precision(ModelObject *self, PyObject *arg) {
+  int32_t precision;
+  if (ext_to_int32(arg, "precision", &precision) < 0 || check_open(self) < 0)
+    return NULL;
+  int st;
+  Py_BEGIN_ALLOW_THREADS ext_model_lock_exclusive(self);
+  st = self->model == NULL ? EXT_CLOSED
+                           : (int)seqrnn_model_set_precision(
+                                 self->model, (seqrnn_precision)precision);
+  ext_model_unlock(self);
+  Py_END_ALLOW_THREADS if (ext_status(st, "Model") < 0) return NULL;
+  Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(model_get_precision_doc,
+             "get_precision($self, /)\n--\n\n"
+             "The arithmetic of the matrix products: 0 float32, 1 bfloat16\n"
+             "(seqrnn_model_get_precision).");
+
+static PyObject *model_get_precision(ModelObject *self, PyObject *unused) {
+  (void)unused;
+  if (check_open(self) < 0)
+    return NULL;
+  seqrnn_precision precision = SEQRNN_PRECISION_FLOAT32;
+  int st;
+  Py_BEGIN_ALLOW_THREADS ext_model_lock_shared(self);
+  st = self->model == NULL
+           ? EXT_CLOSED
+           : (int)seqrnn_model_get_precision(self->model, &precision);
+  ext_model_unlock(self);
+  Py_END_ALLOW_THREADS if (ext_status(st, "Model") < 0) return NULL;
+  return PyLong_FromLong((long)precision);
+}
+
 /* ---- forward and evaluate ------------------------------------------------ */
 
 PyDoc_STRVAR(
@@ -595,6 +637,10 @@ static PyMethodDef model_methods[] = {
      model_output_count_doc},
     {"state_count", (PyCFunction)model_state_count, METH_O,
      model_state_count_doc},
+    {"set_precision", (PyCFunction)model_set_precision, METH_O,
+     model_set_precision_doc},
+    {"get_precision", (PyCFunction)model_get_precision, METH_NOARGS,
+     model_get_precision_doc},
     {"forward", (PyCFunction)(void (*)(void))model_forward,
      METH_VARARGS | METH_KEYWORDS, model_forward_doc},
     {"evaluate", (PyCFunction)(void (*)(void))model_evaluate,

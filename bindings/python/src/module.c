@@ -64,6 +64,20 @@ static PyObject *get_num_threads(PyObject *module, PyObject *unused) {
   return PyLong_FromLong(seqrnn_get_num_threads());
 }
 
+PyDoc_STRVAR(precision_available_doc,
+             "precision_available(precision, /)\n--\n\n"
+             "Whether this machine can run a precision: 0 float32, 1 bfloat16\n"
+             "(seqrnn_precision_available).");
+
+static PyObject *precision_available(PyObject *module, PyObject *arg) {
+  (void)module;
+  int32_t precision;
+  if (ext_to_int32(arg, "precision", &precision) < 0)
+    return NULL;
+  return PyBool_FromLong(
+      seqrnn_precision_available((seqrnn_precision)precision));
+}
+
 PyDoc_STRVAR(status_string_doc, "status_string(status, /)\n--\n\n"
                                 "Static English text for a seqrnn_status code\n"
                                 "(seqrnn_status_string).");
@@ -134,6 +148,8 @@ static PyMethodDef module_methods[] = {
     {"blas_info", blas_info, METH_NOARGS, blas_info_doc},
     {"set_num_threads", set_num_threads, METH_O, set_num_threads_doc},
     {"get_num_threads", get_num_threads, METH_NOARGS, get_num_threads_doc},
+    {"precision_available", precision_available, METH_O,
+     precision_available_doc},
     {"status_string", status_string, METH_O, status_string_doc},
     {"error_class", error_class, METH_O, error_class_doc},
     {"default_model_params", default_model_params, METH_NOARGS,

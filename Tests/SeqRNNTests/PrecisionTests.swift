@@ -1,0 +1,140 @@
+// The opt-in bfloat16 precision (AMX): its GEMM exactly, and whole networks against float64.
+//
+// 1. GEMM layout: with operands whose values are exact in bfloat16 (integers -8..8) and
+//    products summed exactly in float32 (|sum| < 2^24), srnn_gemm_bf16 must equal the float64
+//    product exactly, for every transpose case, beta 0 and 1, and shapes with partial row tiles,
+//    partial column groups and partial k-blocks. A misplaced element or a lost tail changes a
+//    result by at least 1.
+// 2. Networks: bfloat16 keeps 8 significant bits, so each product operand is off by up to 2^-9
+//    relative; a sum of many such terms is off by about 2^-9 times the root-sum-square of its
+//    terms (errors of random sign), a few 1e-3 of the largest entries here. We accept
+//    |bf16 - float64| <= 3e-2 · max|float64 entry of that tensor| (+1e-4 for the loss): a wrong
+//    gate, unit, step or a race between threads changes entries by O(max) and fails it, while
+//    bfloat16 rounding stays an order of magnitude inside. The thread count must not change a
+//    bit. The ReLU RNN is left out: its derivative jumps at 0, and bfloat16 rounding moves some
+//    pre-activations across 0, which legitimately changes gradient entries by O(1). The tanh RNN
+//    runs the very same bfloat16 products (one gate), and the ReLU cell pass itself is the
+//    float32 one that RecurrenceKernelTests checks.
+
+import CSeqRNNKernels
+import Testing
+
+@testable import SeqRNN
+
+@Suite(
+  "bfloat16 precision", .serialized,
+  .enabled(if: Precision.bfloat16.isAvailable, "needs AMX-BF16"))
+struct PrecisionTests {
+  @Test(
+    "GEMM is exact on bf16-exact operands",
+    arguments: [
+      (false, false), (false, true), (true, false), (true, true),
+    ])
+  func gemmExact(_ transposes: (Bool, Bool)) {
+    let (transA, transB) = transposes
+    var rng = SeededRNG(seed: 7)
+    for (m, n, k) in [(1, 1, 1), (17, 33, 45), (40, 16, 32), (33, 130, 70), (100, 48, 300)] {
+      for beta: Float in [0, 1] {
+        let a = (0..<(m * k)).map { _ in Float(Int(rng.next() % 17) - 8) }
+        let b = (0..<(k * n)).map { _ in Float(Int(rng.next() % 17) - 8) }
+        let c0 = (0..<(m * n)).map { _ in Float(Int(rng.next() % 17) - 8) }
+        var c = c0
+        let lda = transA ? m : k
+        let ldb = transB ? k : n
+        let done = srnn_gemm_bf16(
+          transA ? 1 : 0, transB ? 1 : 0, Int64(m), Int64(n), Int64(k), 1, a, Int64(lda), b,
+          Int64(ldb), beta, &c, Int64(n))
+        #expect(done == 1)
+        var wrong = 0
+        for i in 0..<m {
+          for j in 0..<n {
+            var sum = Double(beta) * Double(c0[i * n + j])
+            for p in 0..<k {
+              let x = transA ? a[p * lda + i] : a[i * lda + p]
+              let y = transB ? b[j * ldb + p] : b[p * ldb + j]
+              sum += Double(x) * Double(y)
+            }
+            if Double(c[i * n + j]) != sum { wrong += 1 }
+          }
+        }
+        #expect(wrong == 0, "\(m)x\(n)x\(k) trans \(transA),\(transB) beta \(beta): \(wrong) wrong")
+      }
+    }
+  }
+
+  @Test("GEMM declines what it does not do")
+  func gemmDeclines() {
+    var c: [Float] = [0]
+    let one: [Float] = [1]
+    #expect(srnn_gemm_bf16(0, 0, 1, 1, 1, 2, one, 1, one, 1, 0, &c, 1) == 0)  // alpha 2
+    #expect(srnn_gemm_bf16(0, 0, 1, 1, 1, 1, one, 1, one, 1, 0.5, &c, 1) == 0)  // beta 0.5
+  }
+
+  static let cases: [RecurrenceCase] = CellType.allCases.filter { $0 != .rnnRelu }.flatMap {
+    cell in
+    [
+      RecurrenceCase(
+        cell: cell, hidden: 130, bidirectional: true, layers: 2, batch: 13,
+        recurrentDropout: false),
+      RecurrenceCase(
+        cell: cell, hidden: 70, bidirectional: false, layers: 1, batch: 9,
+        recurrentDropout: true),
+    ]
+  }
+
+  @Test("networks against float64", arguments: cases)
+  func networkMatchesFloat64(_ c: RecurrenceCase) throws {
+    let configuration = c.configuration
+    var rng = SeededRNG(seed: UInt64(c.hidden * 1000) + UInt64(c.cell.rawValue))
+    let parameters = randomParameters(configuration, scale: .pytorchLike, rng: &rng)
+    let generated = makeBatch(
+      configuration, lengths: c.lengths, seqLen: 5, initialState: true, rng: &rng)
+    let maskSeed: UInt64? = c.recurrentDropout ? 99 : nil
+    let reference = try GradientProbe.evaluate(
+      configuration: configuration, parameters: parameters, batch: generated.batch,
+      features: generated.features, maskSeed: maskSeed)
+    let previous = computeThreads()
+    defer { try? setComputeThreads(previous) }
+    var results: [[String: [Double]]] = []
+    for threads in [1, 2] {
+      try setComputeThreads(threads)
+      let bf16 = try GradientProbe.evaluate(
+        configuration: configuration, parameters: parameters, batch: generated.batch,
+        features: generated.features, maskSeed: maskSeed, scalar: Float.self,
+        precision: .bfloat16)
+      #expect(
+        abs(bf16.loss - reference.loss) <= 3e-2 * abs(reference.loss) + 1e-4,
+        "\(c.testDescription): loss \(bf16.loss) vs \(reference.loss)")
+      var named = bf16.gradients
+      named["(input)"] = bf16.featureGradients
+      results.append(named)
+      var expected = reference.gradients
+      expected["(input)"] = reference.featureGradients
+      for (name, want) in expected {
+        let got = named[name] ?? []
+        let scale = want.map { abs($0) }.max() ?? 0
+        if let m = compare(got, want, absolute: 3e-2 * scale, relative: 0) {
+          Issue.record(
+            "\(c.testDescription) threads \(threads): \(name)[\(m.index)] = \(m.got), float64 \(m.expected) (\(m.failing) of \(m.count) out of tolerance)"
+          )
+        }
+      }
+    }
+    for (name, one) in results[0] where results[1][name] != one {
+      Issue.record("\(c.testDescription): \(name) differs between 1 and 2 threads")
+    }
+  }
+
+  @Test("a model switches precision and back")
+  func modelPrecision() throws {
+    let model = try Model(
+      ModelConfiguration(
+        cell: .lstm, inputSize: 3, vocabSize: 0, hiddenSize: 64, numLayers: 1,
+        bidirectional: false, outputSize: 2, outputMode: .sequence, loss: .meanSquaredError))
+    #expect(model.precision == .float32)
+    try model.setPrecision(.bfloat16)
+    #expect(model.precision == .bfloat16)
+    try model.setPrecision(.float32)
+    #expect(model.precision == .float32)
+  }
+}
