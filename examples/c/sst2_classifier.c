@@ -11,9 +11,11 @@
  * sentences of similar lengths (seqrnn_bucket_batches: shuffled chunks sorted
  * by length), padded by seqrnn_pad_batch; every training word is hidden as
  * <unk> with probability --word-dropout, and early stopping keeps the weights
- * of the epoch with the best dev accuracy. Reports test accuracy and macro F1
- * with seqrnn_metrics. --save-vocab PATH writes the vocabulary as JSON
- * (seqrnn.text.Vocabulary.load in Python reads it).
+ * of the epoch with the best dev accuracy. --models such classifiers (seeds
+ * seed, seed + 1, ...) vote by averaging their class probabilities, as the
+ * Python example does; the test accuracy and macro F1 of each model and of
+ * the ensemble come from seqrnn_metrics. --save-vocab PATH writes the
+ * vocabulary as JSON (seqrnn.text.Vocabulary.load in Python reads it).
  *
  * Build (after installing seqrnn):
  *   cc -std=c99 -O2 sst2_classifier.c $(pkg-config --cflags --libs seqrnn)
@@ -21,7 +23,8 @@
  *   ./sst2_classifier [options] [DIR]
  * Without DIR's files it trains on a tiny built-in sample and says so.
  * Options:
- *   --quick          a small run (a fifth of the training data, 4 epochs)
+ *   --quick          a small run (a fifth of the training data, 4 epochs,
+ *                    one model)
  *   --epochs N       at most N epochs (default 15)
  *   --patience N     stop after N epochs without a better dev accuracy (4)
  *   --hidden N       LSTM units per direction (default 64)
@@ -32,6 +35,7 @@
  *   --word-dropout X probability of hiding a training word (default 0.2)
  *   --threads N      compute threads (default 1)
  *   --seed N         seed of weights, dropout and batches (default 0)
+ *   --models N       classifiers in the ensemble (default 3)
  *   --save-vocab P   write the vocabulary to the JSON file P
  * The last line is "RESULT test_accuracy=... macro_f1=... seconds=...".
  */
@@ -42,6 +46,7 @@
 #include <seqrnn.h>
 
 #include <ctype.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,7 +59,7 @@
 
 typedef struct options {
   const char *dir, *save_vocab;
-  long epochs, patience, hidden, embed, batch, min_freq, threads, quick;
+  long epochs, patience, hidden, embed, batch, min_freq, threads, quick, models;
   double lr, word_dropout;
   unsigned long long seed;
 } options;
@@ -254,6 +259,128 @@ static void measure(seqrnn_metrics *metrics, const seqrnn_model *model,
   }
 }
 
+/* Adds each sentence's class probabilities (softmax of the logits) to
+ * sums[i * 2 + c]: the ensemble averages them. */
+static void add_probabilities(const seqrnn_model *model, const split *s,
+                              double *sums, int32_t *tokens, int64_t capacity,
+                              int64_t *lengths, int32_t *labels) {
+  long members[EVAL_BATCH];
+  float logits[EVAL_BATCH * 2];
+  for (long start = 0; start < s->count; start += EVAL_BATCH) {
+    long n = s->count - start < EVAL_BATCH ? s->count - start : EVAL_BATCH;
+    for (long b = 0; b < n; b++)
+      members[b] = start + b;
+    long T = fill_batch(s, members, n, 0.0, tokens, capacity, lengths, labels);
+    seqrnn_batch batch = seqrnn_batch_init(n, T);
+    batch.tokens = tokens;
+    batch.lengths = lengths;
+    check(
+        seqrnn_model_forward(model, &batch, logits, n * 2, NULL, NULL, 0, NULL),
+        "seqrnn_model_forward");
+    for (long b = 0; b < n; b++) {
+      double top =
+          logits[2 * b] > logits[2 * b + 1] ? logits[2 * b] : logits[2 * b + 1];
+      double e0 = exp(logits[2 * b] - top), e1 = exp(logits[2 * b + 1] - top);
+      sums[(start + b) * 2] += e0 / (e0 + e1);
+      sums[(start + b) * 2 + 1] += e1 / (e0 + e1);
+    }
+  }
+}
+
+/* Scratch of one run: padded batches and orders. */
+typedef struct buffers {
+  int32_t *tokens, *labels;
+  int64_t *lengths, *order, capacity;
+  long *members;
+} buffers;
+
+/* Trains one bidirectional LSTM (seed `seed`) on train with early stopping
+ * on dev accuracy; returns it with its best epoch's weights. */
+static seqrnn_model *train_one(const options *opt, unsigned long long seed,
+                               int64_t vocab_size, const split *train,
+                               const split *dev, buffers *buf) {
+  rng_state = seed * 0x9E3779B97F4A7C15ull + 1;
+  seqrnn_model_params mp = seqrnn_model_default_params();
+  mp.cell = SEQRNN_CELL_LSTM;
+  mp.vocab_size = vocab_size;
+  mp.input_size = opt->embed;
+  mp.hidden_size = opt->hidden;
+  mp.bidirectional = 1;
+  mp.output_size = 2;
+  mp.output_mode = SEQRNN_OUTPUT_LAST;
+  mp.loss = SEQRNN_LOSS_CROSS_ENTROPY;
+  mp.recurrent_dropout = 0.25f;
+  mp.head_dropout = 0.5f;
+  mp.seed = seed;
+  seqrnn_model *model = NULL;
+  check(seqrnn_model_create(&mp, &model), "seqrnn_model_create");
+  seqrnn_train_params tp = seqrnn_train_default_params();
+  tp.learning_rate = (float)opt->lr;
+  tp.clip_norm = 5.0f;
+  tp.seed = seed;
+  seqrnn_trainer *trainer = NULL;
+  check(seqrnn_trainer_create(model, &tp, &trainer), "seqrnn_trainer_create");
+  seqrnn_metrics *metrics = NULL;
+  check(seqrnn_metrics_create(2, &metrics), "seqrnn_metrics_create");
+  seqrnn_early_stopping *stop = NULL;
+  check(seqrnn_early_stopping_create(1, opt->patience, 0.0, &stop),
+        "seqrnn_early_stopping_create");
+  long n_batches = (train->count + opt->batch - 1) / opt->batch;
+
+  /* Epochs of length-bucketed batches; dev accuracy after each. */
+  for (long epoch = 0; epoch < opt->epochs; epoch++) {
+    double start = now_seconds(), loss_sum = 0;
+    /* Shuffled chunks of 20 batches sorted by length, batches shuffled, a
+     * new order each epoch. */
+    check(seqrnn_bucket_batches(train->lengths, train->count, opt->batch, 1,
+                                seed, (uint64_t)epoch, 20, buf->order),
+          "seqrnn_bucket_batches");
+    for (long k = 0; k < n_batches; k++) {
+      long first = k * opt->batch;
+      long n =
+          train->count - first < opt->batch ? train->count - first : opt->batch;
+      for (long b = 0; b < n; b++)
+        buf->members[b] = (long)buf->order[first + b];
+      long T =
+          fill_batch(train, buf->members, n, opt->word_dropout, buf->tokens,
+                     buf->capacity, buf->lengths, buf->labels);
+      seqrnn_batch batch = seqrnn_batch_init(n, T);
+      batch.tokens = buf->tokens;
+      batch.lengths = buf->lengths;
+      batch.target_classes = buf->labels;
+      float loss = 0;
+      check(seqrnn_trainer_step(trainer, &batch, &loss), "seqrnn_trainer_step");
+      loss_sum += loss;
+    }
+    measure(metrics, model, dev, buf->tokens, buf->capacity, buf->lengths,
+            buf->labels);
+    seqrnn_metrics_summary s;
+    check(seqrnn_metrics_get_summary(metrics, &s),
+          "seqrnn_metrics_get_summary");
+    int32_t halt = 0;
+    check(seqrnn_early_stopping_update(stop, model, s.accuracy, &halt),
+          "seqrnn_early_stopping_update");
+    printf("epoch %2ld  loss %.3f  dev accuracy %.4f  (%.1f s)\n", epoch + 1,
+           loss_sum / (double)n_batches, s.accuracy, now_seconds() - start);
+    fflush(stdout);
+    if (halt)
+      break;
+  }
+  /* The best epoch's weights. */
+  check(seqrnn_early_stopping_restore(stop, model),
+        "seqrnn_early_stopping_restore");
+  double best = 0;
+  int64_t best_epoch = 0;
+  check(seqrnn_early_stopping_best(stop, &best, &best_epoch),
+        "seqrnn_early_stopping_best");
+  printf("model seed %llu: best dev accuracy %.4f (epoch %lld)\n", seed, best,
+         (long long)best_epoch + 1);
+  seqrnn_early_stopping_free(stop);
+  seqrnn_metrics_free(metrics);
+  seqrnn_trainer_free(trainer);
+  return model;
+}
+
 /* ---- options
  * ------------------------------------------------------------------ */
 
@@ -271,6 +398,7 @@ static int parse_options(int argc, char **argv, options *o) {
   o->lr = 0.002;
   o->word_dropout = 0.2;
   o->seed = 0;
+  o->models = 3;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -296,6 +424,8 @@ static int parse_options(int argc, char **argv, options *o) {
       target = &o->min_freq;
     else if (strcmp(a, "--threads") == 0)
       target = &o->threads;
+    else if (strcmp(a, "--models") == 0)
+      target = &o->models;
     else if (strcmp(a, "--lr") == 0)
       real = &o->lr;
     else if (strcmp(a, "--word-dropout") == 0)
@@ -329,8 +459,8 @@ static int parse_options(int argc, char **argv, options *o) {
     }
   }
   if (o->epochs < 1 || o->patience < 1 || o->hidden < 1 || o->embed < 1 ||
-      o->batch < 1 || o->min_freq < 1 || o->threads < 1 || !(o->lr > 0) ||
-      !(o->word_dropout >= 0 && o->word_dropout < 1)) {
+      o->batch < 1 || o->min_freq < 1 || o->threads < 1 || o->models < 1 ||
+      !(o->lr > 0) || !(o->word_dropout >= 0 && o->word_dropout < 1)) {
     fprintf(stderr, "sst2_classifier: invalid option value\n");
     return 0;
   }
@@ -349,7 +479,7 @@ int main(int argc, char **argv) {
             "[--hidden N] [--embed N]\n"
             "       [--batch N] [--lr X] [--min-freq N] [--word-dropout X] "
             "[--threads N] [--seed N]\n"
-            "       [--save-vocab PATH] [DIR]\n");
+            "       [--models N] [--save-vocab PATH] [DIR]\n");
     return parsed < 0 ? 0 : 2;
   }
   rng_state = opt.seed * 0x9E3779B97F4A7C15ull + 1;
@@ -384,6 +514,7 @@ int main(int argc, char **argv) {
     }
     opt.epochs = 4;
     opt.hidden = 32;
+    opt.models = 1;
   }
 
   /* 2. Vocabulary from the training sentences only, then ids. */
@@ -406,33 +537,7 @@ int main(int argc, char **argv) {
          seqrnn_version_string(), train.count, dev.count, test.count,
          (long long)vocab_size, opt.min_freq);
 
-  /* 3. A bidirectional LSTM over word ids, one prediction per sentence. */
-  seqrnn_model_params mp = seqrnn_model_default_params();
-  mp.cell = SEQRNN_CELL_LSTM;
-  mp.vocab_size = vocab_size;
-  mp.input_size = opt.embed;
-  mp.hidden_size = opt.hidden;
-  mp.bidirectional = 1;
-  mp.output_size = 2;
-  mp.output_mode = SEQRNN_OUTPUT_LAST;
-  mp.loss = SEQRNN_LOSS_CROSS_ENTROPY;
-  mp.recurrent_dropout = 0.25f;
-  mp.head_dropout = 0.5f;
-  mp.seed = opt.seed;
-  seqrnn_model *model = NULL;
-  check(seqrnn_model_create(&mp, &model), "seqrnn_model_create");
-  seqrnn_train_params tp = seqrnn_train_default_params();
-  tp.learning_rate = (float)opt.lr;
-  tp.clip_norm = 5.0f;
-  tp.seed = opt.seed;
-  seqrnn_trainer *trainer = NULL;
-  check(seqrnn_trainer_create(model, &tp, &trainer), "seqrnn_trainer_create");
-  seqrnn_metrics *metrics = NULL;
-  check(seqrnn_metrics_create(2, &metrics), "seqrnn_metrics_create");
-  seqrnn_early_stopping *stop = NULL;
-  check(seqrnn_early_stopping_create(1, opt.patience, 0.0, &stop),
-        "seqrnn_early_stopping_create");
-
+  /* 3. Buffers for the longest sentence of any split. */
   long max_len = 1;
   split *all[3] = {&train, &dev, &test};
   for (int k = 0; k < 3; k++)
@@ -440,78 +545,59 @@ int main(int argc, char **argv) {
       if (all[k]->lengths[i] > max_len)
         max_len = (long)all[k]->lengths[i];
   const long rows = opt.batch > EVAL_BATCH ? opt.batch : EVAL_BATCH;
-  const int64_t capacity = (int64_t)rows * max_len;
-  int32_t *tokens = xmalloc(sizeof(int32_t) * (size_t)capacity);
-  int64_t *lengths = xmalloc(sizeof(int64_t) * (size_t)rows);
-  int32_t *labels = xmalloc(sizeof(int32_t) * (size_t)rows);
-  int64_t *order = xmalloc(sizeof(int64_t) * (size_t)train.count);
-  long *members = xmalloc(sizeof(long) * (size_t)rows);
-  long n_batches = (train.count + opt.batch - 1) / opt.batch;
+  buffers buf;
+  buf.capacity = (int64_t)rows * max_len;
+  buf.tokens = xmalloc(sizeof(int32_t) * (size_t)buf.capacity);
+  buf.lengths = xmalloc(sizeof(int64_t) * (size_t)rows);
+  buf.labels = xmalloc(sizeof(int32_t) * (size_t)rows);
+  buf.order = xmalloc(sizeof(int64_t) * (size_t)train.count);
+  buf.members = xmalloc(sizeof(long) * (size_t)rows);
 
-  /* 4. Epochs of length-bucketed batches; dev accuracy after each. */
-  for (long epoch = 0; epoch < opt.epochs; epoch++) {
-    double start = now_seconds(), loss_sum = 0;
-    /* Shuffled chunks of 20 batches sorted by length, batches shuffled, a
-     * new order each epoch. */
-    check(seqrnn_bucket_batches(train.lengths, train.count, opt.batch, 1,
-                                opt.seed, (uint64_t)epoch, 20, order),
-          "seqrnn_bucket_batches");
-    for (long k = 0; k < n_batches; k++) {
-      long first = k * opt.batch;
-      long n =
-          train.count - first < opt.batch ? train.count - first : opt.batch;
-      for (long b = 0; b < n; b++)
-        members[b] = (long)order[first + b];
-      long T = fill_batch(&train, members, n, opt.word_dropout, tokens,
-                          capacity, lengths, labels);
-      seqrnn_batch batch = seqrnn_batch_init(n, T);
-      batch.tokens = tokens;
-      batch.lengths = lengths;
-      batch.target_classes = labels;
-      float loss = 0;
-      check(seqrnn_trainer_step(trainer, &batch, &loss), "seqrnn_trainer_step");
-      loss_sum += loss;
-    }
-    measure(metrics, model, &dev, tokens, capacity, lengths, labels);
-    seqrnn_metrics_summary s;
-    check(seqrnn_metrics_get_summary(metrics, &s),
+  /* 4. --models bidirectional LSTMs (seeds seed, seed + 1, ...), each with
+   *    its best epoch's weights; the test prediction averages their class
+   *    probabilities, as the Python example does. */
+  double *sums = calloc((size_t)test.count * 2, sizeof(double));
+  int32_t *predicted = xmalloc(sizeof(int32_t) * (size_t)test.count);
+  seqrnn_metrics *metrics = NULL;
+  check(seqrnn_metrics_create(2, &metrics), "seqrnn_metrics_create");
+  for (long m = 0; m < opt.models; m++) {
+    seqrnn_model *model = train_one(&opt, opt.seed + (unsigned long long)m,
+                                    vocab_size, &train, &dev, &buf);
+    measure(metrics, model, &test, buf.tokens, buf.capacity, buf.lengths,
+            buf.labels);
+    seqrnn_metrics_summary single;
+    check(seqrnn_metrics_get_summary(metrics, &single),
           "seqrnn_metrics_get_summary");
-    int32_t halt = 0;
-    check(seqrnn_early_stopping_update(stop, model, s.accuracy, &halt),
-          "seqrnn_early_stopping_update");
-    printf("epoch %2ld  loss %.3f  dev accuracy %.4f  (%.1f s)\n", epoch + 1,
-           loss_sum / (double)n_batches, s.accuracy, now_seconds() - start);
-    fflush(stdout);
-    if (halt)
-      break;
+    printf("model seed %llu: test accuracy %.4f\n",
+           opt.seed + (unsigned long long)m, single.accuracy);
+    add_probabilities(model, &test, sums, buf.tokens, buf.capacity, buf.lengths,
+                      buf.labels);
+    seqrnn_model_free(model);
   }
 
-  /* 5. The best epoch's weights on the test sentences. */
-  check(seqrnn_early_stopping_restore(stop, model),
-        "seqrnn_early_stopping_restore");
-  double best = 0;
-  int64_t best_epoch = 0;
-  check(seqrnn_early_stopping_best(stop, &best, &best_epoch),
-        "seqrnn_early_stopping_best");
-  measure(metrics, model, &test, tokens, capacity, lengths, labels);
+  /* 5. The ensemble on the test sentences. */
+  for (long i = 0; i < test.count; i++)
+    predicted[i] = sums[2 * i + 1] > sums[2 * i] ? 1 : 0;
+  check(seqrnn_metrics_reset(metrics), "seqrnn_metrics_reset");
+  check(seqrnn_metrics_add_predictions(metrics, predicted, test.labels,
+                                       test.count),
+        "seqrnn_metrics_add_predictions");
   seqrnn_metrics_summary s;
   check(seqrnn_metrics_get_summary(metrics, &s), "seqrnn_metrics_get_summary");
   double seconds = now_seconds() - began;
-  printf("best dev accuracy %.4f (epoch %lld); test accuracy %.4f, macro F1 "
-         "%.4f; %.0f s\n",
-         best, (long long)best_epoch + 1, s.accuracy, s.macro_f1, seconds);
+  printf("ensemble of %ld: test accuracy %.4f, macro F1 %.4f; %.0f s\n",
+         opt.models, s.accuracy, s.macro_f1, seconds);
   printf("RESULT test_accuracy=%.4f macro_f1=%.4f seconds=%.1f\n", s.accuracy,
          s.macro_f1, seconds);
 
-  seqrnn_early_stopping_free(stop);
   seqrnn_metrics_free(metrics);
-  seqrnn_trainer_free(trainer);
-  seqrnn_model_free(model);
-  free(tokens);
-  free(lengths);
-  free(labels);
-  free(order);
-  free(members);
+  free(sums);
+  free(predicted);
+  free(buf.tokens);
+  free(buf.lengths);
+  free(buf.labels);
+  free(buf.order);
+  free(buf.members);
   for (int k = 0; k < 3; k++) {
     for (long i = 0; i < all[k]->count; i++) {
       free(all[k]->ids[i]);
