@@ -216,10 +216,10 @@ def all_rows() -> list[Row]:
         )
     )
     # The opt-in bfloat16 precision (seqrnn only; PyTorch stays float32) on
-    # every training, DeepBench and inference row without dropout. Streaming
-    # stays float32: one step per call gains nothing from it.
+    # every training, DeepBench and inference row. Streaming stays float32:
+    # one step per call gains nothing from it.
     for row in list(rows):
-        if row.kind != "stream" and not (row.dropout or row.recurrent_dropout):
+        if row.kind != "stream":
             rows.append(
                 dataclasses.replace(row, name=f"{row.name}-bf16", precision="bfloat16")
             )
