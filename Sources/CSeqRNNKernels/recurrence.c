@@ -408,6 +408,51 @@ static void dot_rows(const dot_product *d, int64_t n0, int64_t n1) {
   dot_rows_generic(d, n0, n1);
 }
 
+/* ---- how the members share the work ------------------------------------ */
+
+/* A member's share of each step: its units [u0, u1) of its sequences
+ * [r0, r1). Two ways to split:
+ * - by units (r0 = 0, r1 = B): each member computes the gates of its own
+ *   units for every sequence; the new state is exchanged through a barrier
+ *   every step, and each member reads only its own part of W_hh;
+ * - by sequences (u0 = 0, u1 = H): each member runs its own sequences
+ *   through all units; no state crosses between cores and there is no
+ *   barrier in the loop, but each member reads all of W_hh every step.
+ * Sequences win while W_hh fits a core's cache many times over (small
+ * layers: the per-step exchange then costs as much as the arithmetic);
+ * units win for large layers. Each output element is computed the same way
+ * under either split, so results do not depend on it. */
+typedef struct share {
+  int64_t u0, u1, r0, r1;
+  int by_rows;
+} share;
+
+/* Packed W_hh bytes up to which a layer is split by sequences. */
+enum { ROW_SPLIT_MAX_BYTES = 1 << 19 };
+
+/* align: row boundaries fall on multiples of it (16 for the bf16 products,
+ * whose tile loads read 16 rows: a member must not read rows another one
+ * is writing). */
+static share member_share(const srnn_recurrence *job, int index, int count,
+                          int64_t align) {
+  share w = {0, job->hidden, 0, job->batch, 0};
+  int64_t bytes = gate_count(job->cell) * job->hidden * job->hidden * 4;
+  int by_rows = job->split == SRNN_SPLIT_ROWS ||
+                (job->split == SRNN_SPLIT_AUTO &&
+                 bytes <= ROW_SPLIT_MAX_BYTES && job->batch >= 2 * count);
+  if (count > 1 && by_rows) {
+    w.by_rows = 1;
+    int64_t blocks = (job->batch + align - 1) / align;
+    w.r0 = blocks * index / count * align;
+    w.r1 = blocks * (index + 1) / count * align;
+    w.r0 = w.r0 < job->batch ? w.r0 : job->batch;
+    w.r1 = w.r1 < job->batch ? w.r1 : job->batch;
+  } else {
+    member_units(job->hidden, index, count, &w.u0, &w.u1);
+  }
+  return w;
+}
+
 /* ---- the forward time loop --------------------------------------------- */
 
 /* A call as its members see it: the job, and the bf16 products' state when
@@ -418,17 +463,75 @@ typedef struct pass {
   srnn_bf16_recurrence products;
 } pass;
 
+/* The left operand of the step's product for sequences [r0, r1): h_prev,
+ * or (variational recurrent dropout) h_prev times the mask, written into
+ * the member's scratch (laid out like h_prev). */
 static const float *step_input(const srnn_recurrence *job, const float *h_prev,
-                               int index) {
+                               int index, int64_t r0, int64_t r1) {
   if (job->recurrent_mask == NULL)
     return h_prev;
-  /* Variational recurrent dropout: W_hh sees the masked previous state.
-   * Each member masks the whole state into its own scratch. */
-  int64_t count = job->batch * job->hidden;
-  float *masked = job->scratch + index * count;
-  for (int64_t i = 0; i < count; i++)
+  int64_t h = job->hidden;
+  float *masked = job->scratch + index * job->batch * h;
+  for (int64_t i = r0 * h; i < r1 * h; i++)
     masked[i] = h_prev[i] * job->recurrent_mask[i];
   return masked;
+}
+
+/* Packs this member's units of the forward panels (every member's, in the
+ * bf16 case), whichever way the steps are split. */
+static void pack_forward(const pass *call, int index, int count, int packs) {
+  const srnn_recurrence *job = call->job;
+  int64_t h = job->hidden, begin, end;
+  member_units(h, index, count, &begin, &end);
+  if (call->bf16) {
+    srnn_bf16_recurrence_pack(job, 0, &call->products, begin, end);
+    return;
+  }
+  int64_t panel_units = forward_panel_units(job->cell, h);
+  int64_t panel_floats = panel_units * gate_count(job->cell) * h;
+  for (int64_t q = begin / panel_units; packs && q * panel_units < end; q++)
+    pack_forward_panel(job->weight_hh, job->cell, h, q,
+                       job->packed + q * panel_floats);
+}
+
+/* product[r][g*H + u] = (input x W_hh^T) for the share's units and rows. */
+static void forward_product(const pass *call, const share *w,
+                            const float *input, int parity, int packs) {
+  const srnn_recurrence *job = call->job;
+  const int64_t h = job->hidden, gates = gate_count(job->cell), gh = gates * h;
+  const int64_t rows = w->r1 - w->r0;
+  if (call->bf16) {
+    srnn_bf16_recurrence_forward(job, &call->products, parity, w->u0, w->u1,
+                                 w->r0, w->r1);
+    return;
+  }
+  if (!packs) {
+    dot_product d = {job->weight_hh, input + w->r0 * h,         h,
+                     rows,           job->product + w->r0 * gh, gh};
+    for (int64_t g = 0; g < gates; g++)
+      dot_rows(&d, g * h + w->u0, g * h + w->u1);
+    return;
+  }
+  const int64_t panel_units = forward_panel_units(job->cell, h);
+  const int64_t panel_floats = panel_units * gates * h;
+  for (int64_t q = w->u0 / panel_units; q * panel_units < w->u1; q++) {
+    product p = {.segments = 1,
+                 .a = {input + w->r0 * h},
+                 .lda = {h},
+                 .length = h,
+                 .panel = job->packed + q * panel_floats,
+                 .vectors = (int)(gates * panel_units / LANES),
+                 .out = job->product + w->r0 * gh,
+                 .ldo = gh};
+    for (int64_t u = 0; u < panel_units / LANES; u++)
+      for (int64_t g = 0; g < gates; g++) {
+        int64_t first = q * panel_units + u * LANES;
+        int64_t lanes = h - first < LANES ? h - first : LANES;
+        p.column[u * gates + g] = g * h + first;
+        p.lanes[u * gates + g] = lanes > 0 ? (int)lanes : 0;
+      }
+    product_run(&p, rows);
+  }
 }
 
 static void forward_member(void *context, int index, int count,
@@ -438,23 +541,21 @@ static void forward_member(void *context, int index, int count,
   const int32_t cell = job->cell;
   const int64_t b_count = job->batch, h = job->hidden, t_count = job->steps;
   const int64_t gates = gate_count(cell), gh = gates * h;
-  int64_t begin, end;
-  member_units(h, index, count, &begin, &end);
-  const int64_t panel_units = forward_panel_units(cell, h);
-  const int64_t panel_floats = panel_units * gates * h;
+  const share w = member_share(job, index, count, call->bf16 ? 16 : 1);
   const int bf16 = call->bf16;
   const int packs = !bf16 && packs_forward(job->batch, job->steps);
-  for (int64_t q = begin / panel_units; packs && q * panel_units < end; q++)
-    pack_forward_panel(job->weight_hh, cell, h, q,
-                       job->packed + q * panel_floats);
-  if (bf16) {
-    /* W_hh of this member's units, and its units of the initial state. */
-    srnn_bf16_recurrence_pack(job, 0, &call->products, begin, end);
-    const float *h0 = job->states + (job->reverse ? t_count : 0) * b_count * h;
-    srnn_bf16_recurrence_store(&call->products, 0, h0, h, job->recurrent_mask,
-                               b_count, 0, begin, end);
+  pack_forward(call, index, count, packs);
+  if (bf16) /* this member's share of the initial state */
+    srnn_bf16_recurrence_store(
+        &call->products, 0,
+        job->states + (job->reverse ? t_count : 0) * b_count * h, h,
+        job->recurrent_mask, w.r0, w.r1, 0, w.u0, w.u1);
+  /* Split by sequences, every member reads every panel: wait until all
+   * are packed. Split by units, each reads its own, but the bf16 initial
+   * state is read whole. */
+  if (w.by_rows || bf16)
     srnn_barrier_wait(barrier);
-  }
+  const int64_t n = w.u1 - w.u0;
   for (int64_t step = 0; step < t_count; step++) {
     int64_t s = job->reverse ? t_count - 1 - step : step;
     int64_t previous = job->reverse ? s + 1 : s,
@@ -465,51 +566,25 @@ static void forward_member(void *context, int index, int count,
     float *out_step = job->output + s * b_count * job->output_stride;
     const float *c_prev = job->cells ? job->cells + previous * b_count * h : 0;
     float *c_next = job->cells ? job->cells + next * b_count * h : 0;
-    if (begin < end) {
-      const float *input = bf16 ? h_prev : step_input(job, h_prev, index);
-      if (bf16)
-        srnn_bf16_recurrence_forward(job, &call->products, (int)(step & 1),
-                                     begin, end);
-      else if (!packs) {
-        dot_product d = {job->weight_hh, input, h, b_count, job->product, gh};
-        for (int64_t g = 0; g < gates; g++)
-          dot_rows(&d, g * h + begin, g * h + end);
-      }
-      for (int64_t q = begin / panel_units; packs && q * panel_units < end;
-           q++) {
-        product p = {.segments = 1,
-                     .a = {input},
-                     .lda = {h},
-                     .length = h,
-                     .panel = job->packed + q * panel_floats,
-                     .vectors = (int)(gates * panel_units / LANES),
-                     .out = job->product,
-                     .ldo = gh};
-        for (int64_t u = 0; u < panel_units / LANES; u++)
-          for (int64_t g = 0; g < gates; g++) {
-            int64_t first = q * panel_units + u * LANES;
-            int64_t lanes = h - first < LANES ? h - first : LANES;
-            p.column[u * gates + g] = g * h + first;
-            p.lanes[u * gates + g] = lanes > 0 ? (int)lanes : 0;
-          }
-        product_run(&p, b_count);
-      }
-      int64_t n = end - begin;
-      for (int64_t b = 0; b < b_count; b++) {
-        float *out = out_step + b * job->output_stride + begin;
-        float *hn = h_next + b * h + begin;
-        const float *hp = h_prev + b * h + begin;
+    if (n > 0 && w.r1 > w.r0) {
+      const float *input =
+          bf16 ? h_prev : step_input(job, h_prev, index, w.r0, w.r1);
+      forward_product(call, &w, input, (int)(step & 1), packs);
+      for (int64_t b = w.r0; b < w.r1; b++) {
+        float *out = out_step + b * job->output_stride + w.u0;
+        float *hn = h_next + b * h + w.u0;
+        const float *hp = h_prev + b * h + w.u0;
         if (s >= job->lengths[b]) {
           /* Padding: the state passes through, the output is zero. */
           memcpy(hn, hp, sizeof(float) * (size_t)n);
           if (c_next)
-            memcpy(c_next + b * h + begin, c_prev + b * h + begin,
+            memcpy(c_next + b * h + w.u0, c_prev + b * h + w.u0,
                    sizeof(float) * (size_t)n);
           memset(out, 0, sizeof(float) * (size_t)n);
           continue;
         }
-        float *g = g_step + b * gh + begin;
-        const float *r = job->product + b * gh + begin;
+        float *g = g_step + b * gh + w.u0;
+        const float *r = job->product + b * gh + w.u0;
         switch (cell) {
         case SRNN_CELL_RNN_TANH:
           srnn_rnn_tanh_forward(g, r, hn, out, n);
@@ -518,22 +593,23 @@ static void forward_member(void *context, int index, int count,
           srnn_rnn_relu_forward(g, r, hn, out, n);
           break;
         case SRNN_CELL_LSTM:
-          srnn_lstm_forward(g, r, c_prev + b * h + begin,
-                            c_next + b * h + begin, hn, out, n, h);
+          srnn_lstm_forward(g, r, c_prev + b * h + w.u0, c_next + b * h + w.u0,
+                            hn, out, n, h);
           break;
         default:
-          srnn_gru_forward(g, r, job->gru_bias + begin, hp,
-                           job->gru_hidden + (s * b_count + b) * h + begin, hn,
+          srnn_gru_forward(g, r, job->gru_bias + w.u0, hp,
+                           job->gru_hidden + (s * b_count + b) * h + w.u0, hn,
                            out, n, h);
           break;
         }
       }
       if (bf16) /* the next step's left operand */
         srnn_bf16_recurrence_store(&call->products, (int)((step + 1) & 1),
-                                   h_next, h, job->recurrent_mask, b_count, 0,
-                                   begin, end);
+                                   h_next, h, job->recurrent_mask, w.r0, w.r1,
+                                   0, w.u0, w.u1);
     }
-    srnn_barrier_wait(barrier);
+    if (!w.by_rows) /* the whole new state exists */
+      srnn_barrier_wait(barrier);
   }
 }
 
@@ -548,6 +624,41 @@ void srnn_recurrence_forward(const srnn_recurrence *job) {
 
 /* ---- the backward time loop -------------------------------------------- */
 
+/* product[r][u] = (dG x W_hh)[r][u] for the share's units and rows (GRU:
+ * the n block goes through dL/d(W_hn h + b_hn)). */
+static void backward_product(const pass *call, const share *w,
+                             const float *dg_step, const float *dhn_step,
+                             int parity) {
+  const srnn_recurrence *job = call->job;
+  const int64_t h = job->hidden, gates = gate_count(job->cell), gh = gates * h;
+  if (call->bf16) {
+    srnn_bf16_recurrence_backward(job, &call->products, parity, w->u0, w->u1,
+                                  w->r0, w->r1);
+    return;
+  }
+  const int64_t width = granule(h), panel_floats = width * gh;
+  for (int64_t q = w->u0 / width; q * width < w->u1; q++) {
+    product p = {.segments = (int)gates,
+                 .length = h,
+                 .panel = job->packed_backward + q * panel_floats,
+                 .vectors = (int)(width / LANES),
+                 .out = job->product + w->r0 * h,
+                 .ldo = h};
+    for (int64_t g = 0; g < gates; g++) {
+      int gru_n = job->cell == SRNN_CELL_GRU && g == 2;
+      p.a[g] = gru_n ? dhn_step + w->r0 * h : dg_step + w->r0 * gh + g * h;
+      p.lda[g] = gru_n ? h : gh;
+    }
+    for (int v = 0; v < p.vectors; v++) {
+      int64_t first = q * width + v * LANES;
+      int64_t lanes = h - first < LANES ? h - first : LANES;
+      p.column[v] = first;
+      p.lanes[v] = lanes > 0 ? (int)lanes : 0;
+    }
+    product_run(&p, w->r1 - w->r0);
+  }
+}
+
 static void backward_member(void *context, int index, int count,
                             srnn_barrier *barrier) {
   const pass *call = context;
@@ -556,15 +667,22 @@ static void backward_member(void *context, int index, int count,
   const int32_t cell = job->cell;
   const int64_t b_count = job->batch, h = job->hidden, t_count = job->steps;
   const int64_t gates = gate_count(cell), gh = gates * h;
-  int64_t begin, end;
-  member_units(h, index, count, &begin, &end);
-  const int64_t width = granule(h), panel_floats = width * gh;
-  float *packed = job->packed_backward;
-  for (int64_t q = begin / width; !bf16 && q * width < end; q++)
-    pack_backward_panel(job->weight_hh, cell, h, q, packed + q * panel_floats);
-  if (bf16)
-    srnn_bf16_recurrence_pack(job, 1, &call->products, begin, end);
-  const int64_t n = end - begin;
+  const share w = member_share(job, index, count, call->bf16 ? 16 : 1);
+  {
+    /* This member's units of the panels (all are read when split by
+     * sequences: wait for the others below). */
+    int64_t begin, end;
+    member_units(h, index, count, &begin, &end);
+    const int64_t width = granule(h), panel_floats = width * gh;
+    for (int64_t q = begin / width; !bf16 && q * width < end; q++)
+      pack_backward_panel(job->weight_hh, cell, h, q,
+                          job->packed_backward + q * panel_floats);
+    if (bf16)
+      srnn_bf16_recurrence_pack(job, 1, &call->products, begin, end);
+  }
+  if (w.by_rows)
+    srnn_barrier_wait(barrier);
+  const int64_t n = w.u1 - w.u0;
   for (int64_t step = 0; step < t_count; step++) {
     int64_t s = job->reverse ? step : t_count - 1 - step;
     int64_t previous = job->reverse ? s + 1 : s,
@@ -578,35 +696,35 @@ static void backward_member(void *context, int index, int count,
         job->output_gradient + s * b_count * job->output_stride;
     const float *h_prev = job->states + previous * b_count * h;
     const float *h_next = job->states + next * b_count * h;
-    /* 1. Gate gradients of this member's units. */
-    for (int64_t b = 0; b < b_count && n > 0; b++) {
-      float *dg = dg_step + b * gh + begin;
+    /* 1. Gate gradients of the share. */
+    for (int64_t b = w.r0; b < w.r1 && n > 0; b++) {
+      float *dg = dg_step + b * gh + w.u0;
       if (s >= job->lengths[b]) {
         for (int64_t g = 0; g < gates; g++)
           memset(dg + g * h, 0, sizeof(float) * (size_t)n);
         if (dhn_step)
-          memset(dhn_step + b * h + begin, 0, sizeof(float) * (size_t)n);
+          memset(dhn_step + b * h + w.u0, 0, sizeof(float) * (size_t)n);
         continue;
       }
-      const float *g = g_step + b * gh + begin;
-      const float *dh = job->hidden_carry + b * h + begin;
-      const float *dout = dout_step + b * job->output_stride + begin;
+      const float *g = g_step + b * gh + w.u0;
+      const float *dh = job->hidden_carry + b * h + w.u0;
+      const float *dout = dout_step + b * job->output_stride + w.u0;
       switch (cell) {
       case SRNN_CELL_RNN_TANH:
       case SRNN_CELL_RNN_RELU:
-        srnn_rnn_backward(h_next + b * h + begin, dh, dout, dg, n,
+        srnn_rnn_backward(h_next + b * h + w.u0, dh, dout, dg, n,
                           cell == SRNN_CELL_RNN_RELU);
         break;
       case SRNN_CELL_LSTM:
-        srnn_lstm_backward(g, job->cells + (previous * b_count + b) * h + begin,
-                           job->cells + (next * b_count + b) * h + begin, dh,
-                           dout, job->cell_carry + b * h + begin, dg, n, h);
+        srnn_lstm_backward(g, job->cells + (previous * b_count + b) * h + w.u0,
+                           job->cells + (next * b_count + b) * h + w.u0, dh,
+                           dout, job->cell_carry + b * h + w.u0, dg, n, h);
         break;
       default:
-        srnn_gru_backward(g, h_prev + b * h + begin,
-                          job->gru_hidden + (s * b_count + b) * h + begin, dh,
-                          dout, dg, dhn_step + b * h + begin,
-                          job->direct + b * h + begin, n, h);
+        srnn_gru_backward(g, h_prev + b * h + w.u0,
+                          job->gru_hidden + (s * b_count + b) * h + w.u0, dh,
+                          dout, dg, dhn_step + b * h + w.u0,
+                          job->direct + b * h + w.u0, n, h);
         break;
       }
     }
@@ -615,46 +733,24 @@ static void backward_member(void *context, int index, int count,
         int gru_n = cell == SRNN_CELL_GRU && g == 2;
         srnn_bf16_recurrence_store(&call->products, (int)(step & 1),
                                    gru_n ? dhn_step : dg_step + g * h,
-                                   gru_n ? h : gh, NULL, b_count, g * h, begin,
-                                   end);
+                                   gru_n ? h : gh, NULL, w.r0, w.r1, g * h,
+                                   w.u0, w.u1);
       }
-    srnn_barrier_wait(barrier);
-    if (n == 0)
+    if (!w.by_rows) /* every unit's gate gradients exist */
+      srnn_barrier_wait(barrier);
+    if (n == 0 || w.r1 <= w.r0)
       continue;
-    /* 2. This member's slice of dL/dh_prev = dG x W_hh, from every gate
-     *    gradient (GRU: the n block goes through dL/d(W_hn h + b_hn)). */
-    if (bf16)
-      srnn_bf16_recurrence_backward(job, &call->products, (int)(step & 1),
-                                    begin, end);
-    for (int64_t q = begin / width; !bf16 && q * width < end; q++) {
-      product p = {.segments = (int)gates,
-                   .length = h,
-                   .panel = packed + q * panel_floats,
-                   .vectors = (int)(width / LANES),
-                   .out = job->product,
-                   .ldo = h};
-      for (int64_t g = 0; g < gates; g++) {
-        int gru_n = cell == SRNN_CELL_GRU && g == 2;
-        p.a[g] = gru_n ? dhn_step : dg_step + g * h;
-        p.lda[g] = gru_n ? h : gh;
-      }
-      for (int v = 0; v < p.vectors; v++) {
-        int64_t first = q * width + v * LANES;
-        int64_t lanes = h - first < LANES ? h - first : LANES;
-        p.column[v] = first;
-        p.lanes[v] = lanes > 0 ? (int)lanes : 0;
-      }
-      product_run(&p, b_count);
-    }
-    /* 3. The carries of this member's units for the previous step. */
-    for (int64_t b = 0; b < b_count; b++) {
+    /* 2. The share of dL/dh_prev = dG x W_hh. */
+    backward_product(call, &w, dg_step, dhn_step, (int)(step & 1));
+    /* 3. The carries of the share for the previous step. */
+    for (int64_t b = w.r0; b < w.r1; b++) {
       if (s >= job->lengths[b])
         continue;
-      float *carry = job->hidden_carry + b * h + begin;
-      const float *result = job->product + b * h + begin;
+      float *carry = job->hidden_carry + b * h + w.u0;
+      const float *result = job->product + b * h + w.u0;
       const float *mask =
-          job->recurrent_mask ? job->recurrent_mask + b * h + begin : 0;
-      const float *direct = job->direct ? job->direct + b * h + begin : 0;
+          job->recurrent_mask ? job->recurrent_mask + b * h + w.u0 : 0;
+      const float *direct = job->direct ? job->direct + b * h + w.u0 : 0;
       for (int64_t j = 0; j < n; j++) {
         float value = mask ? result[j] * mask[j] : result[j];
         carry[j] = direct ? value + direct[j] : value;

@@ -73,15 +73,15 @@ void srnn_bf16_recurrence_pack(const srnn_recurrence *job, int backward,
 
 void srnn_bf16_recurrence_store(const srnn_bf16_recurrence *state, int parity,
                                 const float *rows, int64_t stride,
-                                const float *mask, int64_t batch,
-                                int64_t offset, int64_t begin, int64_t end) {
-  int64_t n = end - begin;
+                                const float *mask, int64_t r0, int64_t r1,
+                                int64_t offset, int64_t u0, int64_t u1) {
+  int64_t n = u1 - u0;
   if (n <= 0)
     return;
   float masked[256];
-  for (int64_t b = 0; b < batch; b++) {
-    const float *row = rows + b * stride + begin;
-    uint16_t *dst = state->left[parity] + b * state->lda + offset + begin;
+  for (int64_t b = r0; b < r1; b++) {
+    const float *row = rows + b * stride + u0;
+    uint16_t *dst = state->left[parity] + b * state->lda + offset + u0;
     if (mask == NULL) {
       srnn_bf16_convert(row, n, dst);
       continue;
@@ -90,7 +90,7 @@ void srnn_bf16_recurrence_store(const srnn_bf16_recurrence *state, int parity,
     for (int64_t j = 0; j < n; j += 256) {
       int64_t count = n - j < 256 ? n - j : 256;
       for (int64_t i = 0; i < count; i++)
-        masked[i] = row[j + i] * mask[b * stride + begin + j + i];
+        masked[i] = row[j + i] * mask[b * stride + u0 + j + i];
       srnn_bf16_convert(masked, count, dst + j);
     }
   }
@@ -104,13 +104,15 @@ typedef struct group_list {
   int64_t count;
 } group_list;
 
-static void flush(const srnn_bf16_recurrence *state, int parity, int64_t batch,
-                  float *out, int64_t ldo, group_list *list) {
+/* Sequences [r0, r1) of the left operand against the listed groups; out
+ * points at row r0. */
+static void flush(const srnn_bf16_recurrence *state, int parity, int64_t r0,
+                  int64_t r1, float *out, int64_t ldo, group_list *list) {
   if (list->count == 0)
     return;
-  srnn_amx_product p = {.a = state->left[parity],
+  srnn_amx_product p = {.a = state->left[parity] + r0 * state->lda,
                         .lda = state->lda,
-                        .rows = batch,
+                        .rows = r1 - r0,
                         .kblocks = state->kblocks,
                         .b = list->tile,
                         .column = list->column,
@@ -123,50 +125,54 @@ static void flush(const srnn_bf16_recurrence *state, int parity, int64_t batch,
   list->count = 0;
 }
 
-static void add_group(const srnn_bf16_recurrence *state, int parity,
-                      int64_t batch, float *out, int64_t ldo, group_list *list,
+static void add_group(const srnn_bf16_recurrence *state, int parity, int64_t r0,
+                      int64_t r1, float *out, int64_t ldo, group_list *list,
                       const uint16_t *tile, int64_t column, int64_t lanes) {
   list->tile[list->count] = tile;
   list->column[list->count] = column;
   list->lanes[list->count] = (int)lanes;
   if (++list->count == GROUPS_PER_RUN)
-    flush(state, parity, batch, out, ldo, list);
+    flush(state, parity, r0, r1, out, ldo, list);
 }
 
 void srnn_bf16_recurrence_forward(const srnn_recurrence *job,
                                   const srnn_bf16_recurrence *state, int parity,
-                                  int64_t begin, int64_t end) {
+                                  int64_t u0, int64_t u1, int64_t r0,
+                                  int64_t r1) {
   int64_t h = job->hidden, gh = gates_of(job->cell) * h;
+  float *out = job->product + r0 * gh;
   group_list list;
   list.count = 0;
   srnn_amx_begin();
   /* Unit-group major, gates inner: the cell pass of a unit needs all its
    * gates, and neighbouring groups share the left tiles in L1. */
-  for (int64_t u = begin; u < end; u += SRNN_BF16_GROUP)
+  for (int64_t u = u0; u < u1; u += SRNN_BF16_GROUP)
     for (int64_t g = 0; g < gates_of(job->cell); g++) {
       int64_t group = g * state->unit_groups + u / SRNN_BF16_GROUP;
-      int64_t lanes = end - u < SRNN_BF16_GROUP ? end - u : SRNN_BF16_GROUP;
-      add_group(state, parity, job->batch, job->product, gh, &list,
+      int64_t lanes = u1 - u < SRNN_BF16_GROUP ? u1 - u : SRNN_BF16_GROUP;
+      add_group(state, parity, r0, r1, out, gh, &list,
                 state->panels + group * state->kblocks * SRNN_BF16_TILE,
                 g * h + u, lanes);
     }
-  flush(state, parity, job->batch, job->product, gh, &list);
+  flush(state, parity, r0, r1, out, gh, &list);
   srnn_amx_end();
 }
 
 void srnn_bf16_recurrence_backward(const srnn_recurrence *job,
                                    const srnn_bf16_recurrence *state,
-                                   int parity, int64_t begin, int64_t end) {
+                                   int parity, int64_t u0, int64_t u1,
+                                   int64_t r0, int64_t r1) {
+  float *out = job->product + r0 * job->hidden;
   group_list list;
   list.count = 0;
   srnn_amx_begin();
-  for (int64_t u = begin; u < end; u += SRNN_BF16_GROUP) {
-    int64_t lanes = end - u < SRNN_BF16_GROUP ? end - u : SRNN_BF16_GROUP;
-    add_group(state, parity, job->batch, job->product, job->hidden, &list,
+  for (int64_t u = u0; u < u1; u += SRNN_BF16_GROUP) {
+    int64_t lanes = u1 - u < SRNN_BF16_GROUP ? u1 - u : SRNN_BF16_GROUP;
+    add_group(state, parity, r0, r1, out, job->hidden, &list,
               state->panels +
                   (u / SRNN_BF16_GROUP) * state->kblocks * SRNN_BF16_TILE,
               u, lanes);
   }
-  flush(state, parity, job->batch, job->product, job->hidden, &list);
+  flush(state, parity, r0, r1, out, job->hidden, &list);
   srnn_amx_end();
 }

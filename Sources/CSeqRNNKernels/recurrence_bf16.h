@@ -37,24 +37,26 @@ void srnn_bf16_recurrence_pack(const srnn_recurrence *job, int backward,
                                const srnn_bf16_recurrence *state, int64_t begin,
                                int64_t end);
 
-/** Rounds units [begin, end) of rows [B][stride] (times the recurrent mask,
- *  also [B][stride], when given) into left[parity] at columns offset +
- *  [begin, end). Writes nothing else: members share the rows. */
+/** Rounds units [u0, u1) of sequences [r0, r1) of rows [B][stride] (times
+ *  the recurrent mask, also [B][stride], when given) into left[parity] at
+ *  columns offset + [u0, u1). Writes nothing else: members share the rows. */
 void srnn_bf16_recurrence_store(const srnn_bf16_recurrence *state, int parity,
                                 const float *rows, int64_t stride,
-                                const float *mask, int64_t batch,
-                                int64_t offset, int64_t begin, int64_t end);
+                                const float *mask, int64_t r0, int64_t r1,
+                                int64_t offset, int64_t u0, int64_t u1);
 
-/** The forward product of units [begin, end) for every gate:
- *  product[b][g*H + u] = sum_k left[parity][b][k] W[g*H + u][k]. */
+/** The forward product of units [u0, u1) for every gate, sequences
+ *  [r0, r1): product[b][g*H + u] = sum_k left[parity][b][k] W[g*H + u][k]. */
 void srnn_bf16_recurrence_forward(const srnn_recurrence *job,
                                   const srnn_bf16_recurrence *state, int parity,
-                                  int64_t begin, int64_t end);
+                                  int64_t u0, int64_t u1, int64_t r0,
+                                  int64_t r1);
 
-/** The backward product of units [begin, end):
+/** The backward product of units [u0, u1), sequences [r0, r1):
  *  product[b][u] = sum_n left[parity][b][n] W[n][u]. */
 void srnn_bf16_recurrence_backward(const srnn_recurrence *job,
                                    const srnn_bf16_recurrence *state,
-                                   int parity, int64_t begin, int64_t end);
+                                   int parity, int64_t u0, int64_t u1,
+                                   int64_t r0, int64_t r1);
 
 #endif

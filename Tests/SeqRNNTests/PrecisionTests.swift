@@ -95,9 +95,11 @@ struct PrecisionTests {
       features: generated.features, maskSeed: maskSeed)
     let previous = computeThreads()
     defer { try? setComputeThreads(previous) }
+    defer { Recurrence.split = 0 }
     var results: [[String: [Double]]] = []
-    for threads in [1, 2] {
+    for (threads, split) in [(1, Int32(0)), (2, 1), (2, 2)] {
       try setComputeThreads(threads)
+      Recurrence.split = split
       let bf16 = try GradientProbe.evaluate(
         configuration: configuration, parameters: parameters, batch: generated.batch,
         features: generated.features, maskSeed: maskSeed, scalar: Float.self,
@@ -120,8 +122,10 @@ struct PrecisionTests {
         }
       }
     }
-    for (name, one) in results[0] where results[1][name] != one {
-      Issue.record("\(c.testDescription): \(name) differs between 1 and 2 threads")
+    for other in 1..<results.count {
+      for (name, one) in results[0] where results[other][name] != one {
+        Issue.record("\(c.testDescription): \(name) differs between 1 thread and run \(other)")
+      }
     }
   }
 

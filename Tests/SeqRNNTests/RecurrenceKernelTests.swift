@@ -6,7 +6,8 @@
 // and a partial vector; 130: three 64-unit granules, the last partial, split unevenly across
 // two threads), batches that fill and do not fill the row tiles (3 sequences: the unpacked
 // row-dot product used for streaming; 7 and 13: the packed panels), uneven lengths, and with
-// variational recurrent dropout. The thread count must not change a single bit.
+// variational recurrent dropout. The thread count, and whether two threads split a step by
+// hidden units or by sequences, must not change a single bit.
 //
 // Tolerance: float32 rounds each product and sum to 2^-24 ≈ 6e-8 relative; a gradient entry
 // sums O(H·T·B) ≈ 130·5·7 ≈ 5000 terms, so its rounding error is bounded by about
@@ -77,15 +78,20 @@ struct RecurrenceKernelTests {
       features: generated.features, maskSeed: maskSeed)
     let previous = computeThreads()
     defer { try? setComputeThreads(previous) }
+    defer { Recurrence.split = 0 }
     var results: [[String: [Double]]] = []
-    for threads in [1, 2] {
+    // One thread, then two splitting each step by hidden units, then two
+    // splitting it by sequences: all must give the same bits.
+    for (threads, split) in [(1, Int32(0)), (2, 1), (2, 2)] {
       try setComputeThreads(threads)
+      Recurrence.split = split
       let float32 = try GradientProbe.evaluate(
         configuration: configuration, parameters: parameters, batch: generated.batch,
         features: generated.features, maskSeed: maskSeed, scalar: Float.self)
       #expect(
         abs(float32.loss - reference.loss) <= 1e-5 * max(1, abs(reference.loss)),
-        "\(c.testDescription) threads \(threads): loss \(float32.loss) vs \(reference.loss)")
+        "\(c.testDescription) threads \(threads) split \(split): loss \(float32.loss) vs \(reference.loss)"
+      )
       var named = float32.gradients
       named["(input)"] = float32.featureGradients
       results.append(named)
@@ -96,13 +102,15 @@ struct RecurrenceKernelTests {
         let scale = want.map { abs($0) }.max() ?? 0
         if let m = compare(got, want, absolute: 2e-4 * scale + 1e-6, relative: 0) {
           Issue.record(
-            "\(c.testDescription) threads \(threads): \(name)[\(m.index)] = \(m.got), float64 \(m.expected) (\(m.failing) of \(m.count) out of tolerance)"
+            "\(c.testDescription) threads \(threads) split \(split): \(name)[\(m.index)] = \(m.got), float64 \(m.expected) (\(m.failing) of \(m.count) out of tolerance)"
           )
         }
       }
     }
-    for (name, one) in results[0] where results[1][name] != one {
-      Issue.record("\(c.testDescription): \(name) differs between 1 and 2 threads")
+    for other in 1..<results.count {
+      for (name, one) in results[0] where results[other][name] != one {
+        Issue.record("\(c.testDescription): \(name) differs between 1 thread and run \(other)")
+      }
     }
   }
 }

@@ -102,6 +102,10 @@ enum {
   SRNN_CELL_GRU = 3
 };
 
+/** How srnn_recurrence splits a step between the team's threads (see
+ *  recurrence.c): AUTO chooses by size; the others are for the tests. */
+enum { SRNN_SPLIT_AUTO = 0, SRNN_SPLIT_UNITS = 1, SRNN_SPLIT_ROWS = 2 };
+
 /** One direction of one recurrent layer over all its time steps, run on up
  *  to `threads` cores (recurrence.c says how). Time-major buffers as the
  *  engine's tape lays them out: B = batch, H = hidden, G = gates, T = steps.
@@ -112,6 +116,7 @@ typedef struct srnn_recurrence {
   int32_t threads; /**< team size to use (>= 1) */
   int32_t bf16;    /**< 1: the products in bfloat16 on AMX (the opt-in
                         precision; ignored where AMX is not usable) */
+  int32_t split;   /**< SRNN_SPLIT_*: units or sequences per thread */
   int64_t batch, hidden, steps;
   const int64_t *lengths; /**< [B] valid steps of each sequence */
   const float *weight_hh; /**< [G*H][H] row-major (PyTorch's layout) */

@@ -7,6 +7,11 @@ import CSeqRNNSupport
 /// zoneout (whose mixing pass stays in `Zoneout`); float64 keeps the Swift
 /// loops, which the tests use as the reference.
 enum Recurrence {
+  /// How the C loop splits each step between threads: 0 lets it choose by
+  /// size (`SRNN_SPLIT_AUTO`); the tests force 1 (units) and 2 (sequences)
+  /// to check that every split gives the same bits.
+  nonisolated(unsafe) package static var split: Int32 = 0
+
   /// Threads the kernel may use now (seqrnn's thread budget, at most 8).
   static func teamSize() -> Int { max(1, min(Int(srnn_thread_budget()), 8)) }
 
@@ -53,6 +58,7 @@ extension Engine {
     job.reverse = direction == 1 ? 1 : 0
     job.threads = Int32(tape.teamSize)
     job.bf16 = precision == .bfloat16 ? 1 : 0
+    job.split = Recurrence.split
     job.batch = Int64(input.batchSize)
     job.hidden = Int64(h)
     job.steps = Int64(input.seqLen)
