@@ -12,10 +12,11 @@
  * threads meet at one barrier per step, when the whole new state exists.
  * Backward mirrors it: each thread turns the carried gradients of its units
  * into gate gradients, the threads meet, and each computes its units' slice
- * of dL/dh_prev = dG x W_hh from all gate gradients.
+ * of dL/dh_prev = dG x W_hh from all gate gradients. Small layers split by
+ * sequences instead (see member_share): no barrier in the loop at all.
  *
  * Each output element is a dot product summed in the same order whatever
- * the thread count or tile, so results do not depend on the thread count.
+ * the thread count, split or tile, so results do not depend on them.
  */
 #include "recurrence_bf16.h"
 #include "seqrnn_kernels.h"
