@@ -63,54 +63,68 @@ struct RecurrenceCase: Sendable, CustomTestStringConvertible {
     }
 }
 
+/// Runs case `c` through the float32 engine in `precision` on one thread, on two splitting each
+/// step by hidden units and on two splitting it by sequences, and checks the loss (within
+/// `lossTolerance` of its magnitude, at least 1) and every gradient (within
+/// `gradientTolerance` times the largest float64 entry of its tensor, plus `floor`) against the
+/// float64 engine, and that the three runs agree bit for bit.
+func checkAgainstFloat64(
+  _ c: RecurrenceCase, precision: Precision, lossTolerance: Double, gradientTolerance: Double,
+  floor: Double
+) throws {
+  let configuration = c.configuration
+  var rng = SeededRNG(seed: UInt64(c.hidden * 1000) + UInt64(c.cell.rawValue))
+  let parameters = randomParameters(configuration, scale: .pytorchLike, rng: &rng)
+  let generated = makeBatch(
+    configuration, lengths: c.lengths, seqLen: 5, initialState: true, rng: &rng)
+  let maskSeed: UInt64? = c.recurrentDropout ? 99 : nil
+  let reference = try GradientProbe.evaluate(
+    configuration: configuration, parameters: parameters, batch: generated.batch,
+    features: generated.features, maskSeed: maskSeed)
+  let previous = computeThreads()
+  defer { try? setComputeThreads(previous) }
+  defer { Recurrence.split = 0 }
+  var results: [[String: [Double]]] = []
+  // One thread, then two splitting each step by hidden units, then two
+  // splitting it by sequences: all must give the same bits.
+  for (threads, split) in [(1, Int32(0)), (2, 1), (2, 2)] {
+    try setComputeThreads(threads)
+    Recurrence.split = split
+    let run = "\(c.testDescription) \(precision) threads \(threads) split \(split)"
+    let float32 = try GradientProbe.evaluate(
+      configuration: configuration, parameters: parameters, batch: generated.batch,
+      features: generated.features, maskSeed: maskSeed, scalar: Float.self,
+      precision: precision)
+    #expect(
+      abs(float32.loss - reference.loss) <= lossTolerance * max(1, abs(reference.loss)),
+      "\(run): loss \(float32.loss) vs \(reference.loss)")
+    var named = float32.gradients
+    named["(input)"] = float32.featureGradients
+    results.append(named)
+    var expected = reference.gradients
+    expected["(input)"] = reference.featureGradients
+    for (name, want) in expected {
+      let got = named[name] ?? []
+      let scale = want.map { abs($0) }.max() ?? 0
+      if let m = compare(got, want, absolute: gradientTolerance * scale + floor, relative: 0) {
+        Issue.record(
+          "\(run): \(name)[\(m.index)] = \(m.got), float64 \(m.expected) (\(m.failing) of \(m.count) out of tolerance)"
+        )
+      }
+    }
+  }
+  for other in 1..<results.count {
+    for (name, one) in results[0] where results[other][name] != one {
+      Issue.record("\(c.testDescription): \(name) differs between 1 thread and run \(other)")
+    }
+  }
+}
+
 @Suite("float32 recurrence kernel against the float64 engine", .serialized)
 struct RecurrenceKernelTests {
   @Test("loss and gradients", arguments: RecurrenceCase.all)
   func gradientsMatchFloat64(_ c: RecurrenceCase) throws {
-    let configuration = c.configuration
-    var rng = SeededRNG(seed: UInt64(c.hidden * 1000) + UInt64(c.cell.rawValue))
-    let parameters = randomParameters(configuration, scale: .pytorchLike, rng: &rng)
-    let generated = makeBatch(
-      configuration, lengths: c.lengths, seqLen: 5, initialState: true, rng: &rng)
-    let maskSeed: UInt64? = c.recurrentDropout ? 99 : nil
-    let reference = try GradientProbe.evaluate(
-      configuration: configuration, parameters: parameters, batch: generated.batch,
-      features: generated.features, maskSeed: maskSeed)
-    let previous = computeThreads()
-    defer { try? setComputeThreads(previous) }
-    defer { Recurrence.split = 0 }
-    var results: [[String: [Double]]] = []
-    // One thread, then two splitting each step by hidden units, then two
-    // splitting it by sequences: all must give the same bits.
-    for (threads, split) in [(1, Int32(0)), (2, 1), (2, 2)] {
-      try setComputeThreads(threads)
-      Recurrence.split = split
-      let float32 = try GradientProbe.evaluate(
-        configuration: configuration, parameters: parameters, batch: generated.batch,
-        features: generated.features, maskSeed: maskSeed, scalar: Float.self)
-      #expect(
-        abs(float32.loss - reference.loss) <= 1e-5 * max(1, abs(reference.loss)),
-        "\(c.testDescription) threads \(threads) split \(split): loss \(float32.loss) vs \(reference.loss)"
-      )
-      var named = float32.gradients
-      named["(input)"] = float32.featureGradients
-      results.append(named)
-      var expected = reference.gradients
-      expected["(input)"] = reference.featureGradients
-      for (name, want) in expected {
-        let got = named[name] ?? []
-        let scale = want.map { abs($0) }.max() ?? 0
-        if let m = compare(got, want, absolute: 2e-4 * scale + 1e-6, relative: 0) {
-          Issue.record(
-            "\(c.testDescription) threads \(threads) split \(split): \(name)[\(m.index)] = \(m.got), float64 \(m.expected) (\(m.failing) of \(m.count) out of tolerance)"
-          )
-        }
-      }
-    }
-    for other in 1..<results.count {
-      for (name, one) in results[0] where results[other][name] != one {
-        Issue.record("\(c.testDescription): \(name) differs between 1 thread and run \(other)")
-      }
-    }
+    try checkAgainstFloat64(
+      c, precision: .float32, lossTolerance: 1e-5, gradientTolerance: 2e-4, floor: 1e-6)
   }
 }
