@@ -40,10 +40,9 @@ from .errors import (
     ShapeError,
     UnknownNameError,
     UnsupportedError,
-    fail,
 )
 from .metrics import Metrics
-from .model import IncompatibleKeys, Model, load
+from .model import _PRECISION_NAMES, _PRECISIONS, IncompatibleKeys, Model, _choice, load
 from .seq2seq import Seq2Seq
 from .stream import Stream
 
@@ -80,13 +79,8 @@ def precision_available(precision: str) -> bool:
     >>> seqrnn.precision_available("float32")
     True
     """
-    table = {"float32": 0, "bfloat16": 1, "bf16": 1}
-    if not isinstance(precision, str) or precision.lower() not in table:
-        fail(
-            InvalidArgumentError,
-            f"precision: expected 'float32' or 'bfloat16', got {precision!r}",
-        )
-    return bool(_seqrnn.precision_available(table[precision.lower()]))
+    chosen = _choice(precision, _PRECISIONS, "precision", _PRECISION_NAMES)
+    return bool(_seqrnn.precision_available(chosen))
 
 
 __all__ = [

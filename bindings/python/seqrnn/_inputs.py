@@ -5,6 +5,7 @@ the expected shape. Internal: used by :mod:`seqrnn.model`."""
 from __future__ import annotations
 
 import operator
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Union
@@ -20,6 +21,18 @@ from .errors import (
 )
 
 Index = Union[slice, np.ndarray]
+
+
+def check_path(path: Any, name: str = "path") -> str:
+    """A file path argument (str, bytes or os.PathLike) as str."""
+    try:
+        value = os.fspath(path)
+    except TypeError:
+        fail(
+            InvalidArgumentError,
+            f"{name}: expected a str or os.PathLike, got {type(path).__name__}",
+        )
+    return os.fsdecode(value)
 
 
 def shape_text(shape: Sequence[Any]) -> str:

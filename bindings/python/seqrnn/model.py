@@ -33,6 +33,7 @@ from ._inputs import (
     attach_weights,
     check_float,
     check_int,
+    check_path,
     optional_int,
     prepare_inputs,
     prepare_state,
@@ -269,9 +270,9 @@ class Model:
             forget_bias_one=bool(forget_bias_one),
             **rates,
         )
-        self._setup(handle)
         if precision_id:
-            self.precision = precision
+            handle.set_precision(precision_id)
+        self._setup(handle)
 
     # -- construction helpers -------------------------------------------------
 
@@ -322,7 +323,7 @@ class Model:
         read and :class:`seqrnn.FormatError` (also an ``OSError``) if it is not a
         seqrnn model file or was written by a newer version.
         """
-        return cls._wrap(_seqrnn.Model.load(_path(path)))
+        return cls._wrap(_seqrnn.Model.load(check_path(path)))
 
     def _model(self) -> Any:
         if self._m is None:
@@ -950,7 +951,7 @@ class Model:
                 "give validation_data or monitor='loss'",
             )
         frozen = _frozen_names(freeze, [name for name, _ in model.tensors()])
-        checkpoint_path = None if checkpoint is None else _path(checkpoint)
+        checkpoint_path = None if checkpoint is None else check_path(checkpoint)
         every = optional_int(checkpoint_every, "checkpoint_every")
         if checkpoint_path is None and (every is not None or resume):
             fail(
@@ -1537,7 +1538,7 @@ class Model:
             )
         words = _vocabulary_list(vocabulary, self.vocab_size)
         with self._lock.write():
-            return int(_seqrnn.load_word_vectors(model, _path(path), words))
+            return int(_seqrnn.load_word_vectors(model, check_path(path), words))
 
     def save(self, path: PathLike) -> None:
         """Saves configuration and weights to ``path`` as safetensors (readable by
@@ -1552,7 +1553,7 @@ class Model:
         """
         model = self._model()
         with self._lock.read():
-            model.save(_path(path))
+            model.save(check_path(path))
 
     def close(self) -> None:
         """Frees the model (and its optimizer state). Streams made from it keep
@@ -1758,18 +1759,6 @@ def _custom_order(shuffle: Any, epoch: int, n: int) -> np.ndarray:
             f"(one index per sequence), got {order.dtype} shaped {order.shape}",
         )
     return order.astype(np.int64, copy=False)
-
-
-def _path(path: Any) -> str:
-    """A file path argument (str, bytes or os.PathLike) as str."""
-    try:
-        value = os.fspath(path)
-    except TypeError:
-        fail(
-            InvalidArgumentError,
-            f"path: expected a str or os.PathLike, got {type(path).__name__}",
-        )
-    return os.fsdecode(value)
 
 
 def _vocabulary_list(vocabulary: Any, size: int) -> list[str]:

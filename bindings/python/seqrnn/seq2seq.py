@@ -34,14 +34,19 @@ from . import _seqrnn
 from .errors import InvalidArgumentError, ShapeError, fail
 
 _CELLS = {"rnn_tanh": 0, "tanh": 0, "rnn_relu": 1, "relu": 1, "lstm": 2, "gru": 3}
-_ATTENTION = {None: 0, "none": 0, "dot": 1, "general": 2}
+_ATTENTION = {
+    None: _seqrnn.ATTENTION_NONE,
+    "none": _seqrnn.ATTENTION_NONE,
+    "dot": _seqrnn.ATTENTION_DOT,
+    "general": _seqrnn.ATTENTION_GENERAL,
+}
 _SAMPLING = {
-    None: 0,
-    "none": 0,
-    "constant": 1,
-    "linear": 2,
-    "exponential": 3,
-    "inverse_sigmoid": 4,
+    None: _seqrnn.SAMPLING_NONE,
+    "none": _seqrnn.SAMPLING_NONE,
+    "constant": _seqrnn.SAMPLING_CONSTANT,
+    "linear": _seqrnn.SAMPLING_LINEAR,
+    "exponential": _seqrnn.SAMPLING_EXPONENTIAL,
+    "inverse_sigmoid": _seqrnn.SAMPLING_INVERSE_SIGMOID,
 }
 _OPTIMIZERS = {"sgd": 0, "adam": 1, "adamw": 2, "rmsprop": 3}
 _INITS = {"pytorch": 0, "xavier": 1, "orthogonal": 2}

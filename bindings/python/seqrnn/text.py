@@ -36,7 +36,7 @@ from typing import Any, Union
 import numpy as np
 
 from . import _seqrnn
-from ._inputs import check_int
+from ._inputs import check_int, check_path
 from .errors import (
     FormatError,
     InvalidArgumentError,
@@ -330,15 +330,8 @@ class Vocabulary:
     def count(self, word: str) -> int:
         """How often :meth:`build` saw ``word`` (0 for unknown and reserved
         words, or when the vocabulary has no counts)."""
-        if word not in self:
-            return 0
-        return self._v.count(self.id(word))[0]
-
-    def _counts(self) -> list[int] | None:
-        """The count of every id, or None when the vocabulary has none."""
-        if not self._v.count(0)[1]:
-            return None
-        return [self._v.count(i)[0] for i in range(len(self._words))]
+        index = self.id(word)
+        return 0 if index == UNK_ID else self._v.count(index)[0]
 
     # -- encoding ---------------------------------------------------------------
 
@@ -406,13 +399,13 @@ class Vocabulary:
     def save(self, path: PathLike) -> None:
         """Writes the vocabulary (words in id order, counts, tokenizer
         settings) as UTF-8 JSON; the file is replaced atomically."""
-        self._v.save(_path(path))
+        self._v.save(check_path(path))
 
     @classmethod
     def load(cls, path: PathLike) -> Vocabulary:
         """Reads a vocabulary written by :meth:`save` (or by a C or Swift
         program)."""
-        return cls._wrap(_seqrnn.vocabulary_load(_path(path)))
+        return cls._wrap(_seqrnn.vocabulary_load(check_path(path)))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Vocabulary) and self.to_dict() == other.to_dict()
@@ -421,17 +414,6 @@ class Vocabulary:
 
     def __repr__(self) -> str:
         return f"Vocabulary({len(self)} ids, tokenizer={self.tokenizer!r})"
-
-
-def _path(path: PathLike) -> str:
-    """A file path argument as str."""
-    try:
-        target = os.fspath(path)
-    except TypeError:
-        fail(InvalidArgumentError, f"path: expected a str or os.PathLike, got {path!r}")
-    if not isinstance(target, str):
-        target = os.fsdecode(target)
-    return target
 
 
 def _check_tokenizer(tokenizer: Any, *, allow_none: bool) -> None:
@@ -508,7 +490,9 @@ def pad_batch(
         if arr.size and (arr.min() < 0 or arr.max() > np.iinfo(np.int32).max):
             fail(OutOfRangeError, f"sequences[{i}]: ids must be in [0, 2**31)")
         arrays.append(np.ascontiguousarray(arr, dtype=np.int32))
-    seq_len = _seqrnn.pad_batch(arrays, cap, pad)
+    # The longest kept length, so one library call fills the result (it
+    # checks the sequences, empty ones included).
+    seq_len = max((a.size if cap == 0 else min(a.size, cap) for a in arrays), default=0)
     ids = np.empty((len(arrays), seq_len), dtype=np.int32)
     lengths = np.empty(len(arrays), dtype=np.int64)
     _seqrnn.pad_batch(arrays, cap, pad, ids, lengths)

@@ -136,6 +136,8 @@ static const char *dtype_name(ext_dtype dtype) {
     return "float32";
   case EXT_INT32:
     return "int32";
+  case EXT_FLOAT64:
+    return "float64";
   default:
     return "int64";
   }
@@ -156,6 +158,8 @@ static int format_matches(const Py_buffer *view, ext_dtype dtype) {
     return format[0] == 'f' && view->itemsize == 4;
   case EXT_INT32:
     return strchr("bhilqn", format[0]) != NULL && view->itemsize == 4;
+  case EXT_FLOAT64:
+    return format[0] == 'd' && view->itemsize == 8;
   default:
     return strchr("bhilqn", format[0]) != NULL && view->itemsize == 8;
   }

@@ -175,7 +175,7 @@ PyObject *ext_raise_closed(const char *what);
 
 /* ---- arguments and buffers (args.c) ------------------------------------- */
 
-typedef enum { EXT_FLOAT32, EXT_INT32, EXT_INT64 } ext_dtype;
+typedef enum { EXT_FLOAT32, EXT_INT32, EXT_INT64, EXT_FLOAT64 } ext_dtype;
 
 /* A buffer taken from a Python object; view.obj is NULL when none is held
  * (the argument was None or absent). Zero-initialise before use. */

@@ -5,75 +5,12 @@
  * linear_ar_fit, linear_ar_predict, forecast_rmse, forecast_mae. The
  * pure-Python layer is seqrnn/forecast.py.
  *
- * The section works in double, so its buffers are float64 (format 'd');
- * args.c's ext_buffer_get knows the model's element types only, and the
- * float64 check lives here with the only calls that need it. Every input
- * buffer is checked against the sizes the C call will read, as args.c
- * does; the GIL is released around each call, and the model calls share
+ * The section works in double, so its buffers are float64 (EXT_FLOAT64).
+ * Every input buffer is checked against the sizes the C call will read, as
+ * args.c does; the GIL is released around each call, and the model calls share
  * the model's lock as forward does.
  */
 #include "ext.h"
-
-#include <string.h>
-
-/* The struct-module format of view is one float64: 'd', native or
- * little-endian (on little-endian hosts) byte order. */
-static int is_float64(const Py_buffer *view) {
-  const char *format = view->format != NULL ? view->format : "B";
-  char order = format[0];
-  if (order == '@' || order == '=' || order == (PY_LITTLE_ENDIAN ? '<' : '>') ||
-      (!PY_LITTLE_ENDIAN && order == '!'))
-    format++;
-  return format[0] == 'd' && format[1] == '\0' && view->itemsize == 8;
-}
-
-/* ext_buffer_get for C-contiguous float64 buffers: need >= 0 elements
- * (else ShapeError naming layout); writable for outputs. Returns 0, or -1
- * with an exception set and nothing held. */
-static int f64_get(PyObject *obj, const char *name, int writable, int64_t need,
-                   const char *layout, ext_buffer *out) {
-  memset(out, 0, sizeof *out);
-  if (obj == NULL || obj == Py_None)
-    return 0;
-  if (!PyObject_CheckBuffer(obj)) {
-    PyErr_Format(PyExc_TypeError,
-                 "%s: expected a buffer of float64 (e.g. a numpy array), got "
-                 "%.100s",
-                 name, Py_TYPE(obj)->tp_name);
-    return -1;
-  }
-  Py_buffer *view = &out->view;
-  if (PyObject_GetBuffer(obj, view, PyBUF_FULL_RO) < 0) {
-    view->obj = NULL;
-    return -1;
-  }
-  if (!is_float64(view)) {
-    PyErr_Format(PyExc_TypeError,
-                 "%s: expected float64 elements, got format '%s' with "
-                 "%zd-byte items",
-                 name, view->format != NULL ? view->format : "B",
-                 view->itemsize);
-  } else if (writable && view->readonly) {
-    ext_raise(ext_InvalidArgumentError,
-              "%s: the buffer is read-only; an output needs a writable one",
-              name);
-  } else if (!PyBuffer_IsContiguous(view, 'C')) {
-    ext_raise(ext_InvalidArgumentError,
-              "%s: expected a C-contiguous buffer (numpy: "
-              "np.ascontiguousarray)",
-              name);
-  } else {
-    out->count = (int64_t)(view->len / 8);
-    if (need < 0 || out->count >= need)
-      return 0;
-    ext_raise(ext_ShapeError,
-              "%s: needs at least %lld float64 elements (%s), got %lld", name,
-              (long long)need, layout, (long long)out->count);
-  }
-  PyBuffer_Release(view);
-  view->obj = NULL;
-  return -1;
-}
 
 /* The elements an input of these sizes holds: 0 when a size is < 1 (the C
  * call reports it without reading), -1 with an exception on overflow. */
@@ -120,11 +57,12 @@ PyObject *ext_scaler_fit(PyObject *module, PyObject *args) {
     return NULL;
   ext_buffer bt = {0}, bo = {0}, bs = {0};
   PyObject *result = NULL;
-  if (f64_get(train, "train", 0, need, "[time][features]", &bt) == 0 &&
-      f64_get(offset, "out_offset", 1, n[1] > 0 ? n[1] : 0, "[features]",
-              &bo) == 0 &&
-      f64_get(scale, "out_scale", 1, n[1] > 0 ? n[1] : 0, "[features]", &bs) ==
-          0) {
+  if (ext_buffer_get(train, "train", EXT_FLOAT64, 0, need, "[time][features]",
+                     &bt) == 0 &&
+      ext_buffer_get(offset, "out_offset", EXT_FLOAT64, 1, n[1] > 0 ? n[1] : 0,
+                     "[features]", &bo) == 0 &&
+      ext_buffer_get(scale, "out_scale", EXT_FLOAT64, 1, n[1] > 0 ? n[1] : 0,
+                     "[features]", &bs) == 0) {
     int st;
     Py_BEGIN_ALLOW_THREADS st = (int)seqrnn_scaler_fit(
         (seqrnn_scaler_method)method, ext_buffer_ptr(&bt), n[0], n[1],
@@ -150,10 +88,12 @@ static PyObject *scaler_apply(PyObject *args, int inverse) {
   ext_buffer bo = {0}, bs = {0}, bv = {0}, bout = {0};
   PyObject *result = NULL;
   /* The scaler's width is offset's length; the others must match it. */
-  if (f64_get(offset, "offset", 0, -1, NULL, &bo) == 0 &&
-      f64_get(scale, "scale", 0, bo.count, "[features]", &bs) == 0 &&
-      f64_get(values, "values", 0, -1, NULL, &bv) == 0 &&
-      f64_get(out, "out", 1, bv.count, "as many as values", &bout) == 0) {
+  if (ext_buffer_get(offset, "offset", EXT_FLOAT64, 0, -1, NULL, &bo) == 0 &&
+      ext_buffer_get(scale, "scale", EXT_FLOAT64, 0, bo.count, "[features]",
+                     &bs) == 0 &&
+      ext_buffer_get(values, "values", EXT_FLOAT64, 0, -1, NULL, &bv) == 0 &&
+      ext_buffer_get(out, "out", EXT_FLOAT64, 1, bv.count, "as many as values",
+                     &bout) == 0) {
     int st;
     Py_BEGIN_ALLOW_THREADS st =
         inverse ? (int)seqrnn_scaler_inverse_transform(
@@ -221,9 +161,12 @@ PyObject *ext_make_windows(PyObject *module, PyObject *args) {
     return NULL;
   ext_buffer bs = {0}, bw = {0}, bt = {0};
   PyObject *result = NULL;
-  if (f64_get(series, "series", 0, need, "[time][features]", &bs) == 0 &&
-      f64_get(windows, "out_windows", 1, -1, NULL, &bw) == 0 &&
-      f64_get(targets, "out_targets", 1, -1, NULL, &bt) == 0) {
+  if (ext_buffer_get(series, "series", EXT_FLOAT64, 0, need, "[time][features]",
+                     &bs) == 0 &&
+      ext_buffer_get(windows, "out_windows", EXT_FLOAT64, 1, -1, NULL, &bw) ==
+          0 &&
+      ext_buffer_get(targets, "out_targets", EXT_FLOAT64, 1, -1, NULL, &bt) ==
+          0) {
     int st;
     int64_t count = 0;
     Py_BEGIN_ALLOW_THREADS st = (int)seqrnn_make_windows(
@@ -258,9 +201,9 @@ PyObject *ext_forecast_persistence(PyObject *module, PyObject *args) {
     return NULL;
   ext_buffer bw = {0}, bo = {0};
   PyObject *result = NULL;
-  if (f64_get(windows, "windows", 0, need, "[count][lags][features]", &bw) ==
-          0 &&
-      f64_get(out, "out", 1, -1, NULL, &bo) == 0) {
+  if (ext_buffer_get(windows, "windows", EXT_FLOAT64, 0, need,
+                     "[count][lags][features]", &bw) == 0 &&
+      ext_buffer_get(out, "out", EXT_FLOAT64, 1, -1, NULL, &bo) == 0) {
     int st;
     Py_BEGIN_ALLOW_THREADS st = (int)seqrnn_forecast_persistence(
         ext_buffer_ptr(&bw), n[0], n[1], n[2], ext_buffer_ptr(&bo), bo.count);
@@ -294,11 +237,13 @@ PyObject *ext_linear_ar_fit(PyObject *module, PyObject *args) {
     return NULL;
   ext_buffer bw = {0}, bt = {0}, bc = {0}, bi = {0};
   PyObject *result = NULL;
-  if (f64_get(windows, "windows", 0, need, "[count][lags][features]", &bw) ==
-          0 &&
-      f64_get(targets, "targets", 0, tneed, "[count][features]", &bt) == 0 &&
-      f64_get(coef, "out_coef", 1, -1, NULL, &bc) == 0 &&
-      f64_get(intercept, "out_intercept", 1, -1, NULL, &bi) == 0) {
+  if (ext_buffer_get(windows, "windows", EXT_FLOAT64, 0, need,
+                     "[count][lags][features]", &bw) == 0 &&
+      ext_buffer_get(targets, "targets", EXT_FLOAT64, 0, tneed,
+                     "[count][features]", &bt) == 0 &&
+      ext_buffer_get(coef, "out_coef", EXT_FLOAT64, 1, -1, NULL, &bc) == 0 &&
+      ext_buffer_get(intercept, "out_intercept", EXT_FLOAT64, 1, -1, NULL,
+                     &bi) == 0) {
     int st;
     Py_BEGIN_ALLOW_THREADS st = (int)seqrnn_linear_ar_fit(
         ext_buffer_ptr(&bw), ext_buffer_ptr(&bt), n[0], n[1], n[2],
@@ -334,13 +279,13 @@ PyObject *ext_linear_ar_predict(PyObject *module, PyObject *args) {
     return NULL;
   ext_buffer bc = {0}, bi = {0}, bw = {0}, bo = {0};
   PyObject *result = NULL;
-  if (f64_get(coef, "coef", 0, cneed, "[lags * features][features]", &bc) ==
-          0 &&
-      f64_get(intercept, "intercept", 0, n[2] > 0 ? n[2] : 0, "[features]",
-              &bi) == 0 &&
-      f64_get(windows, "windows", 0, need, "[count][lags][features]", &bw) ==
-          0 &&
-      f64_get(out, "out", 1, -1, NULL, &bo) == 0) {
+  if (ext_buffer_get(coef, "coef", EXT_FLOAT64, 0, cneed,
+                     "[lags * features][features]", &bc) == 0 &&
+      ext_buffer_get(intercept, "intercept", EXT_FLOAT64, 0,
+                     n[2] > 0 ? n[2] : 0, "[features]", &bi) == 0 &&
+      ext_buffer_get(windows, "windows", EXT_FLOAT64, 0, need,
+                     "[count][lags][features]", &bw) == 0 &&
+      ext_buffer_get(out, "out", EXT_FLOAT64, 1, -1, NULL, &bo) == 0) {
     int st;
     Py_BEGIN_ALLOW_THREADS st = (int)seqrnn_linear_ar_predict(
         ext_buffer_ptr(&bc), ext_buffer_ptr(&bi), ext_buffer_ptr(&bw), n[0],
@@ -382,9 +327,9 @@ PyObject *ext_forecast_next(PyObject *module, PyObject *args) {
     return NULL;
   ext_buffer bw = {0}, bo = {0};
   PyObject *result = NULL;
-  if (f64_get(windows, "windows", 0, need, "[count][lags][features]", &bw) ==
-          0 &&
-      f64_get(out, "out", 1, -1, NULL, &bo) == 0) {
+  if (ext_buffer_get(windows, "windows", EXT_FLOAT64, 0, need,
+                     "[count][lags][features]", &bw) == 0 &&
+      ext_buffer_get(out, "out", EXT_FLOAT64, 1, -1, NULL, &bo) == 0) {
     int st;
     Py_BEGIN_ALLOW_THREADS ext_model_lock_shared(model);
     st = model->model == NULL
@@ -429,11 +374,13 @@ PyObject *ext_forecast_recursive(PyObject *module, PyObject *args) {
   int64_t width = n[2] > 0 ? n[2] : 0;
   ext_buffer bh = {0}, boff = {0}, bs = {0}, bo = {0};
   PyObject *result = NULL;
-  if (f64_get(history, "history", 0, need, "[count][lags][features]", &bh) ==
-          0 &&
-      f64_get(offset, "offset", 0, width, "[features]", &boff) == 0 &&
-      f64_get(scale, "scale", 0, width, "[features]", &bs) == 0 &&
-      f64_get(out, "out", 1, -1, NULL, &bo) == 0) {
+  if (ext_buffer_get(history, "history", EXT_FLOAT64, 0, need,
+                     "[count][lags][features]", &bh) == 0 &&
+      ext_buffer_get(offset, "offset", EXT_FLOAT64, 0, width, "[features]",
+                     &boff) == 0 &&
+      ext_buffer_get(scale, "scale", EXT_FLOAT64, 0, width, "[features]",
+                     &bs) == 0 &&
+      ext_buffer_get(out, "out", EXT_FLOAT64, 1, -1, NULL, &bo) == 0) {
     int st;
     Py_BEGIN_ALLOW_THREADS ext_model_lock_shared(model);
     st = model->model == NULL
@@ -464,9 +411,9 @@ static PyObject *error_measure(PyObject *args, int absolute) {
     return NULL;
   ext_buffer bt = {0}, bf = {0};
   PyObject *result = NULL;
-  if (f64_get(truth, "truth", 0, -1, NULL, &bt) == 0 &&
-      f64_get(forecast, "forecast", 0, bt.count, "as many as truth", &bf) ==
-          0) {
+  if (ext_buffer_get(truth, "truth", EXT_FLOAT64, 0, -1, NULL, &bt) == 0 &&
+      ext_buffer_get(forecast, "forecast", EXT_FLOAT64, 0, bt.count,
+                     "as many as truth", &bf) == 0) {
     if (bf.count != bt.count) {
       ext_raise(ext_ShapeError,
                 "%s: truth and forecast differ in length: %lld and %lld", fn,

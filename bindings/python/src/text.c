@@ -643,17 +643,17 @@ PyTypeObject ext_VocabularyType = {
 /* ---- padding and buckets ------------------------------------------------- */
 
 const char ext_pad_batch_doc[] = PyDoc_STR(
-    "pad_batch(sequences, max_len, pad_id, out=None, out_lengths=None, /)\n"
+    "pad_batch(sequences, max_len, pad_id, out, out_lengths, /)\n"
     "--\n\n"
     "Pads sequences (a list of int32 buffers) into out, a writable int32\n"
     "buffer [len][seq_len], and their kept lengths into out_lengths\n"
-    "(int64 [len]); returns seq_len. Without out only seq_len is computed\n"
-    "(seqrnn_pad_batch). max_len 0 keeps every id.");
+    "(int64 [len]); returns seq_len (seqrnn_pad_batch). max_len 0 keeps\n"
+    "every id.");
 
 PyObject *ext_pad_batch(PyObject *module, PyObject *args) {
   (void)module;
-  PyObject *oseqs, *omax, *opad, *oout = Py_None, *olengths = Py_None;
-  if (!PyArg_ParseTuple(args, "OOO|OO:pad_batch", &oseqs, &omax, &opad, &oout,
+  PyObject *oseqs, *omax, *opad, *oout, *olengths;
+  if (!PyArg_ParseTuple(args, "OOOOO:pad_batch", &oseqs, &omax, &opad, &oout,
                         &olengths))
     return NULL;
   int64_t max_len;
@@ -690,7 +690,7 @@ PyObject *ext_pad_batch(PyObject *module, PyObject *args) {
   seqrnn_status st;
   Py_BEGIN_ALLOW_THREADS st = seqrnn_pad_batch(
       ptrs, lengths, (int64_t)n, max_len, pad_id, ext_buffer_ptr(&out),
-      out.view.obj ? out.count : 0, ext_buffer_ptr(&out_lengths), &seq_len);
+      out.count, ext_buffer_ptr(&out_lengths), &seq_len);
   Py_END_ALLOW_THREADS if (st != SEQRNN_OK) ext_raise_status(st);
   else result = PyLong_FromLongLong((long long)seq_len);
 done:
