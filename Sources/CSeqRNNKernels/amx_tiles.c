@@ -202,33 +202,6 @@ BF16_VEC static void pack_avx512(const float *src, int64_t ld, int transposed,
   }
 }
 
-void srnn_bf16_rows(const float *src, int64_t ld, int transposed, int64_t rows,
-                    int64_t k, uint16_t *dst, int64_t ld_dst) {
-  int64_t padded = srnn_round_up(k, SRNN_BF16_KBLOCK);
-  /* Gather offsets are 32-bit: 16 rows of src must span less than 2 GiB. */
-  if (srnn_amx_usable() && (!transposed || ld < (INT32_MAX / 64)))
-    rows_avx512(src, ld, transposed, rows, k, dst, ld_dst);
-  else
-    rows_generic(src, ld, transposed, rows, k, dst, ld_dst);
-  for (int64_t r = 0; r < rows; r++)
-    memset(dst + r * ld_dst + k, 0, sizeof(uint16_t) * (size_t)(padded - k));
-}
-
-void srnn_bf16_convert(const float *src, int64_t n, uint16_t *dst) {
-  if (srnn_amx_usable())
-    rows_avx512(src, n, 0, 1, n, dst, n);
-  else
-    rows_generic(src, n, 0, 1, n, dst, n);
-}
-
-void srnn_bf16_pack(const float *src, int64_t ld, int transposed, int64_t k,
-                    int64_t n, uint16_t *dst) {
-  if (srnn_amx_usable())
-    pack_avx512(src, ld, transposed, k, n, dst);
-  else
-    pack_generic(src, ld, transposed, k, n, dst);
-}
-
 #define AMX __attribute__((target("amx-tile,amx-bf16,avx512f")))
 
 typedef struct tile_config {
@@ -395,20 +368,16 @@ void srnn_amx_run(const srnn_amx_product *p) {
 
 #else
 
-void srnn_bf16_rows(const float *src, int64_t ld, int transposed, int64_t rows,
-                    int64_t k, uint16_t *dst, int64_t ld_dst) {
-  int64_t padded = srnn_round_up(k, SRNN_BF16_KBLOCK);
+/* Never called (no AMX, so srnn_amx_usable() is 0); they keep the public
+ * conversions below one piece of code on every platform. */
+static void rows_avx512(const float *src, int64_t ld, int transposed,
+                        int64_t rows, int64_t k, uint16_t *dst,
+                        int64_t ld_dst) {
   rows_generic(src, ld, transposed, rows, k, dst, ld_dst);
-  for (int64_t r = 0; r < rows; r++)
-    memset(dst + r * ld_dst + k, 0, sizeof(uint16_t) * (size_t)(padded - k));
 }
 
-void srnn_bf16_convert(const float *src, int64_t n, uint16_t *dst) {
-  rows_generic(src, n, 0, 1, n, dst, n);
-}
-
-void srnn_bf16_pack(const float *src, int64_t ld, int transposed, int64_t k,
-                    int64_t n, uint16_t *dst) {
+static void pack_avx512(const float *src, int64_t ld, int transposed, int64_t k,
+                        int64_t n, uint16_t *dst) {
   pack_generic(src, ld, transposed, k, n, dst);
 }
 
@@ -418,3 +387,30 @@ void srnn_amx_end(void) {}
 void srnn_amx_run(const srnn_amx_product *p) { (void)p; }
 
 #endif
+
+void srnn_bf16_rows(const float *src, int64_t ld, int transposed, int64_t rows,
+                    int64_t k, uint16_t *dst, int64_t ld_dst) {
+  int64_t padded = srnn_round_up(k, SRNN_BF16_KBLOCK);
+  /* Gather offsets are 32-bit: 16 rows of src must span less than 2 GiB. */
+  if (srnn_amx_usable() && (!transposed || ld < (INT32_MAX / 64)))
+    rows_avx512(src, ld, transposed, rows, k, dst, ld_dst);
+  else
+    rows_generic(src, ld, transposed, rows, k, dst, ld_dst);
+  for (int64_t r = 0; r < rows; r++)
+    memset(dst + r * ld_dst + k, 0, sizeof(uint16_t) * (size_t)(padded - k));
+}
+
+void srnn_bf16_convert(const float *src, int64_t n, uint16_t *dst) {
+  if (srnn_amx_usable())
+    rows_avx512(src, n, 0, 1, n, dst, n);
+  else
+    rows_generic(src, n, 0, 1, n, dst, n);
+}
+
+void srnn_bf16_pack(const float *src, int64_t ld, int transposed, int64_t k,
+                    int64_t n, uint16_t *dst) {
+  if (srnn_amx_usable())
+    pack_avx512(src, ld, transposed, k, n, dst);
+  else
+    pack_generic(src, ld, transposed, k, n, dst);
+}

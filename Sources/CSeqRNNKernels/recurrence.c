@@ -45,10 +45,6 @@ enum { LANES = 16, MAX_ROWS = 8, MAX_VECTORS = 4 };
 
 /* ---- geometry -------------------------------------------------------- */
 
-static int64_t gate_count(int32_t cell) {
-  return cell == SRNN_CELL_LSTM ? 4 : cell == SRNN_CELL_GRU ? 3 : 1;
-}
-
 /* Units are handed to threads in granules: 64 units when the layer is big
  * enough (the backward panels are then 4 vectors wide), else 16. */
 static int64_t granule(int64_t hidden) { return hidden >= 128 ? 64 : 16; }
@@ -56,20 +52,20 @@ static int64_t granule(int64_t hidden) { return hidden >= 128 ? 64 : 16; }
 /* Forward panels: LSTM/GRU panels hold 16 units x G gates; RNN panels hold
  * a whole granule. Each panel is [H][vectors * 16] floats. */
 static int64_t forward_panel_units(int32_t cell, int64_t hidden) {
-  return gate_count(cell) == 1 ? granule(hidden) : LANES;
+  return srnn_gate_count(cell) == 1 ? granule(hidden) : LANES;
 }
 
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 static int64_t forward_packed_floats(int32_t cell, int64_t hidden) {
   int64_t units = forward_panel_units(cell, hidden);
-  return ceil_div(hidden, units) * units * gate_count(cell) * hidden;
+  return ceil_div(hidden, units) * units * srnn_gate_count(cell) * hidden;
 }
 
 /* Backward panels: one granule of dh_prev outputs, [G*H][granule]. */
 static int64_t backward_packed_floats(int32_t cell, int64_t hidden) {
   int64_t units = granule(hidden);
-  return ceil_div(hidden, units) * units * gate_count(cell) * hidden;
+  return ceil_div(hidden, units) * units * srnn_gate_count(cell) * hidden;
 }
 
 /* Whether a forward pass packs W_hh: worth it only when many rows reuse
@@ -108,7 +104,8 @@ static void member_units(int64_t hidden, int index, int count, int64_t *begin,
  * unit = p * units + u * 16 + lane (0 beyond H). */
 static void pack_forward_panel(const float *w, int32_t cell, int64_t hidden,
                                int64_t panel, float *out) {
-  int64_t gates = gate_count(cell), units = forward_panel_units(cell, hidden);
+  int64_t gates = srnn_gate_count(cell),
+          units = forward_panel_units(cell, hidden);
   int64_t vectors = gates * units / LANES, width = vectors * LANES;
   for (int64_t k = 0; k < hidden; k++) {
     float *row = out + k * width;
@@ -126,7 +123,7 @@ static void pack_forward_panel(const float *w, int32_t cell, int64_t hidden,
  * beyond H), n over all G*H rows. */
 static void pack_backward_panel(const float *w, int32_t cell, int64_t hidden,
                                 int64_t panel, float *out) {
-  int64_t rows = gate_count(cell) * hidden, width = granule(hidden);
+  int64_t rows = srnn_gate_count(cell) * hidden, width = granule(hidden);
   for (int64_t n = 0; n < rows; n++)
     for (int64_t lane = 0; lane < width; lane++) {
       int64_t k = panel * width + lane;
@@ -437,7 +434,7 @@ enum { ROW_SPLIT_MAX_BYTES = 1 << 19 };
 static share member_share(const srnn_recurrence *job, int index, int count,
                           int64_t align) {
   share w = {0, job->hidden, 0, job->batch, 0};
-  int64_t bytes = gate_count(job->cell) * job->hidden * job->hidden * 4;
+  int64_t bytes = srnn_gate_count(job->cell) * job->hidden * job->hidden * 4;
   int by_rows = job->split == SRNN_SPLIT_ROWS ||
                 (job->split == SRNN_SPLIT_AUTO &&
                  bytes <= ROW_SPLIT_MAX_BYTES && job->batch >= 2 * count);
@@ -489,7 +486,7 @@ static void pack_forward(const pass *call, int index, int count, int packs) {
     return;
   }
   int64_t panel_units = forward_panel_units(job->cell, h);
-  int64_t panel_floats = panel_units * gate_count(job->cell) * h;
+  int64_t panel_floats = panel_units * srnn_gate_count(job->cell) * h;
   for (int64_t q = begin / panel_units; packs && q * panel_units < end; q++)
     pack_forward_panel(job->weight_hh, job->cell, h, q,
                        job->packed + q * panel_floats);
@@ -499,7 +496,8 @@ static void pack_forward(const pass *call, int index, int count, int packs) {
 static void forward_product(const pass *call, const share *w,
                             const float *input, int parity, int packs) {
   const srnn_recurrence *job = call->job;
-  const int64_t h = job->hidden, gates = gate_count(job->cell), gh = gates * h;
+  const int64_t h = job->hidden, gates = srnn_gate_count(job->cell),
+                gh = gates * h;
   const int64_t rows = w->r1 - w->r0;
   if (call->bf16) {
     srnn_bf16_recurrence_forward(job, &call->products, parity, w->u0, w->u1,
@@ -541,7 +539,7 @@ static void forward_member(void *context, int index, int count,
   const srnn_recurrence *job = call->job;
   const int32_t cell = job->cell;
   const int64_t b_count = job->batch, h = job->hidden, t_count = job->steps;
-  const int64_t gates = gate_count(cell), gh = gates * h;
+  const int64_t gates = srnn_gate_count(cell), gh = gates * h;
   const share w = member_share(job, index, count, call->bf16 ? 16 : 1);
   const int bf16 = call->bf16;
   const int packs = !bf16 && packs_forward(job->batch, job->steps);
@@ -631,7 +629,8 @@ static void backward_product(const pass *call, const share *w,
                              const float *dg_step, const float *dhn_step,
                              int parity) {
   const srnn_recurrence *job = call->job;
-  const int64_t h = job->hidden, gates = gate_count(job->cell), gh = gates * h;
+  const int64_t h = job->hidden, gates = srnn_gate_count(job->cell),
+                gh = gates * h;
   if (call->bf16) {
     srnn_bf16_recurrence_backward(job, &call->products, parity, w->u0, w->u1,
                                   w->r0, w->r1);
@@ -667,7 +666,7 @@ static void backward_member(void *context, int index, int count,
   const int bf16 = call->bf16;
   const int32_t cell = job->cell;
   const int64_t b_count = job->batch, h = job->hidden, t_count = job->steps;
-  const int64_t gates = gate_count(cell), gh = gates * h;
+  const int64_t gates = srnn_gate_count(cell), gh = gates * h;
   const share w = member_share(job, index, count, call->bf16 ? 16 : 1);
   {
     /* This member's units of the panels (all are read when split by

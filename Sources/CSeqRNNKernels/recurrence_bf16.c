@@ -12,18 +12,14 @@
  * stack). */
 enum { GROUPS_PER_RUN = 64 };
 
-static int64_t gates_of(int32_t cell) {
-  return cell == SRNN_CELL_LSTM ? 4 : cell == SRNN_CELL_GRU ? 3 : 1;
-}
-
 /* The k of the step's product: H forward, G*H backward. */
 static int64_t product_depth(const srnn_recurrence *job, int backward) {
-  return backward ? gates_of(job->cell) * job->hidden : job->hidden;
+  return backward ? srnn_gate_count(job->cell) * job->hidden : job->hidden;
 }
 
 static int64_t panel_values(const srnn_recurrence *job, int backward,
                             int64_t kblocks, int64_t unit_groups) {
-  int64_t gates = backward ? 1 : gates_of(job->cell);
+  int64_t gates = backward ? 1 : srnn_gate_count(job->cell);
   return gates * unit_groups * kblocks * SRNN_BF16_TILE;
 }
 
@@ -59,13 +55,13 @@ void srnn_bf16_recurrence_pack(const srnn_recurrence *job, int backward,
   int64_t tiles_per_group = state->kblocks;
   if (backward) {
     /* B(n, u) = W[n][u]: columns [begin, end) of the [G*H][H] matrix. */
-    srnn_bf16_pack(job->weight_hh + begin, h, 0, gates_of(job->cell) * h,
+    srnn_bf16_pack(job->weight_hh + begin, h, 0, srnn_gate_count(job->cell) * h,
                    end - begin,
                    state->panels + group0 * tiles_per_group * SRNN_BF16_TILE);
     return;
   }
   /* Per gate g, B(k, u) = W[g*H + u][k]: rows of W, transposed. */
-  for (int64_t g = 0; g < gates_of(job->cell); g++)
+  for (int64_t g = 0; g < srnn_gate_count(job->cell); g++)
     srnn_bf16_pack(job->weight_hh + (g * h + begin) * h, h, 1, h, end - begin,
                    state->panels + (g * state->unit_groups + group0) *
                                        tiles_per_group * SRNN_BF16_TILE);
@@ -139,7 +135,7 @@ void srnn_bf16_recurrence_forward(const srnn_recurrence *job,
                                   const srnn_bf16_recurrence *state, int parity,
                                   int64_t u0, int64_t u1, int64_t r0,
                                   int64_t r1) {
-  int64_t h = job->hidden, gh = gates_of(job->cell) * h;
+  int64_t h = job->hidden, gh = srnn_gate_count(job->cell) * h;
   float *out = job->product + r0 * gh;
   group_list list;
   list.count = 0;
@@ -147,7 +143,7 @@ void srnn_bf16_recurrence_forward(const srnn_recurrence *job,
   /* Unit-group major, gates inner: the cell pass of a unit needs all its
    * gates, and neighbouring groups share the left tiles in L1. */
   for (int64_t u = u0; u < u1; u += SRNN_BF16_GROUP)
-    for (int64_t g = 0; g < gates_of(job->cell); g++) {
+    for (int64_t g = 0; g < srnn_gate_count(job->cell); g++) {
       int64_t group = g * state->unit_groups + u / SRNN_BF16_GROUP;
       int64_t lanes = u1 - u < SRNN_BF16_GROUP ? u1 - u : SRNN_BF16_GROUP;
       add_group(state, parity, r0, r1, out, gh, &list,

@@ -144,12 +144,22 @@ void srnn_blas_set_threads(int threads) {
   thread_budget = threads;
 }
 
+/* The online CPUs, read once: every forward call and large GEMM asks for
+ * the budget, and sysconf reads /sys each time. */
+static int online_cpus = 1;
+static pthread_once_t online_once = PTHREAD_ONCE_INIT;
+
+static void count_online_cpus(void) {
+  long online = sysconf(_SC_NPROCESSORS_ONLN);
+  online_cpus = online > 0 ? (int)online : 1;
+}
+
 int srnn_thread_budget(void) {
   int budget = thread_budget;
   if (budget > 0)
     return budget;
-  long online = sysconf(_SC_NPROCESSORS_ONLN);
-  return online > 0 ? (int)online : 1;
+  pthread_once(&online_once, count_online_cpus);
+  return online_cpus;
 }
 
 /* The built-in fallback: plain loops, ordered so the inner loop runs over

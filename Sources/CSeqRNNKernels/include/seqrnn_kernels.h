@@ -102,6 +102,11 @@ enum {
   SRNN_CELL_GRU = 3
 };
 
+/** Gate blocks of a cell's weights: 4 (LSTM), 3 (GRU), 1 (RNN). */
+static inline int64_t srnn_gate_count(int32_t cell) {
+  return cell == SRNN_CELL_LSTM ? 4 : cell == SRNN_CELL_GRU ? 3 : 1;
+}
+
 /** How srnn_recurrence splits a step between the team's threads (see
  *  recurrence.c): AUTO chooses by size; the others are for the tests. */
 enum { SRNN_SPLIT_AUTO = 0, SRNN_SPLIT_UNITS = 1, SRNN_SPLIT_ROWS = 2 };

@@ -139,7 +139,7 @@ extension Engine {
     let zonedHidden = scratch.zoneoutHidden!
     let zonedCell = scratch.zoneoutCell!
 
-    if usesRecurrenceKernel(tape, zoneout: zoneout) {
+    if usesRecurrenceKernel(zoneout: zoneout) {
       recurrenceBackward(
         layer: layer, direction: direction, input: input, tape: tape, scratch: scratch,
         outputGradient: outputGradient, recurrentMask: recurrentMask)

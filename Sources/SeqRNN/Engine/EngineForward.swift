@@ -135,7 +135,7 @@ package struct Engine<T: EngineScalar> {
     let zoneout = Zoneout<T>(
       config: config, hiddenMask: masks?.zoneoutHidden[layer][direction],
       cellMask: masks?.zoneoutCell[layer][direction], batch: b)
-    if usesRecurrenceKernel(tape, zoneout: zoneout) {
+    if usesRecurrenceKernel(zoneout: zoneout) {
       recurrenceForward(
         layer: layer, direction: direction, input: input, tape: tape,
         recurrentMask: recurrentMask)
@@ -174,8 +174,6 @@ package struct Engine<T: EngineScalar> {
     }
   }
 
-  /// Adds `b_ih + b_hh` to every projected row; for GRU the `b_hn` part
-  /// stays out, because PyTorch applies it inside the reset gate's product.
   /// Layer 0's per-token projection table (`TokenProjections`), when this
   /// engine has a cache and a table is worth having for `rows` positions.
   private func tokenProjectionTable(rows: Int) -> FlatBuffer<Float>? {
@@ -226,6 +224,8 @@ package struct Engine<T: EngineScalar> {
     }
   }
 
+  /// Adds `b_ih + b_hh` to every projected row; for GRU the `b_hn` part
+  /// stays out, because PyTorch applies it inside the reset gate's product.
   private func addBiases(
     _ offsets: ParameterLayout.Recurrent, rows: Int, to xw: UnsafeMutablePointer<T>
   ) {

@@ -42,7 +42,7 @@ enum Recurrence {
 
 extension Engine {
   /// Whether the C time loop runs this pass (float32 without zoneout).
-  func usesRecurrenceKernel(_ tape: Tape<T>, zoneout: Zoneout<T>) -> Bool {
+  func usesRecurrenceKernel(zoneout: Zoneout<T>) -> Bool {
     T.self == Float.self && !zoneout.isActive
   }
 

@@ -124,10 +124,9 @@ extension Model {
     try configuration.checkRecording(layer: layer, cell: cell != nil, gates: gates != nil)
     // Deliberately the taped (training-style) forward pass: the tape holds
     // every layer's states, cells and activated gates. A faster inference
-    // path that keeps no tape must not replace this call. A fresh tape,
-    // because recording is occasional and the model's tape pool is private
-    // to Model.swift.
-    let tape = Tape<Float>()
+    // path that keeps no tape must not replace this call.
+    let tape = tapes.take()
+    defer { tapes.give(tape) }
     let engine = self.engine
     try engine.forward(input, tape: tape)
     copyRecording(input, tape: tape, layer: layer, hidden: hidden, cell: cell, gates: gates)

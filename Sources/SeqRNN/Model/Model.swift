@@ -21,7 +21,7 @@ public final class Model: @unchecked Sendable {
   private let tokenProjections = TokenProjections()
   /// Forward buffers kept between calls, so repeated inference neither
   /// allocates nor faults in fresh pages.
-  private let tapes = TapePool()
+  let tapes = TapePool()
 
   /// Creates a model with PyTorch's default initialisation from `configuration.seed`.
   /// A token model's `inputSize` of 0 is stored as the embedding width it
