@@ -49,32 +49,14 @@ extension Engine {
         if w == 0 { continue }
         let scale = T(w / divisor)
         switch config.loss {
-        case .crossEntropy where T.self == Float.self:
-          // float32: one fused SIMD pass (softmax, loss, gradient, arg-max).
-          let target = input.targetClasses![targetIndex]
-          var best: Int64 = 0
-          let raw = UnsafeRawPointer(logits).assumingMemoryBound(to: Float.self)
-          let grad = gradients.map {
-            UnsafeMutableRawPointer($0 + row * o).assumingMemoryBound(to: Float.self)
-          }
-          total +=
-            w * srnn_softmax_cross_entropy(raw, Int64(o), target, Float(scale), grad, &best)
-          if best == Int64(target) { correct += 1 }
         case .crossEntropy:
-          let target = Int(input.targetClasses![targetIndex])
-          var best = 0
-          for k in 1..<max(o, 1) where logits[k] > logits[best] { best = k }
-          let peak = logits[best]
-          var sum = T(0)
-          for k in 0..<o { sum += T.exp(logits[k] - peak) }
-          let logSum = T.log(sum) + peak
-          total += w * Double(logSum - logits[target])
-          if best == target { correct += 1 }
-          if let gradients {
-            let g = gradients + row * o
-            for k in 0..<o { g[k] = T.exp(logits[k] - logSum) * scale }
-            g[target] -= scale
-          }
+          let target = input.targetClasses![targetIndex]
+          // float32: one fused SIMD pass (softmax, loss, gradient, arg-max).
+          let result = crossEntropy(
+            logits, count: o, target: target, scale: scale,
+            gradient: gradients.map { $0 + row * o })
+          total += w * result.loss
+          if result.argmax == Int(target) { correct += 1 }
         case .meanSquaredError:
           let targets = input.targetValues! + targetIndex * o
           for k in 0..<o {
@@ -87,4 +69,37 @@ extension Engine {
     }
     return LossResult(loss: total / divisor, correct: correct, count: count)
   }
+}
+
+/// Index of the largest of `count` values (the first on ties).
+func argmax<T: EngineScalar>(_ values: UnsafePointer<T>, count: Int) -> Int {
+  var best = 0
+  for k in 1..<max(count, 1) where values[k] > values[best] { best = k }
+  return best
+}
+
+/// Softmax cross-entropy of one row against `target`; writes
+/// `scale * (softmax - onehot)` to `gradient` when given. Float rows use the
+/// fused SIMD kernel, Double rows a plain loop.
+func crossEntropy<T: EngineScalar>(
+  _ logits: UnsafePointer<T>, count v: Int, target: Int32, scale: T,
+  gradient: UnsafeMutablePointer<T>?
+) -> (loss: Double, argmax: Int) {
+  if T.self == Float.self {
+    var best: Int64 = 0
+    let raw = UnsafeRawPointer(logits).assumingMemoryBound(to: Float.self)
+    let grad = gradient.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: Float.self) }
+    let loss = srnn_softmax_cross_entropy(raw, Int64(v), target, Float(scale), grad, &best)
+    return (loss, Int(best))
+  }
+  let best = argmax(logits, count: v)
+  let peak = logits[best]
+  var sum = T(0)
+  for k in 0..<v { sum += T.exp(logits[k] - peak) }
+  let logSum = T.log(sum) + peak
+  if let gradient {
+    for k in 0..<v { gradient[k] = T.exp(logits[k] - logSum) * scale }
+    gradient[Int(target)] -= scale
+  }
+  return (Double(logSum - logits[Int(target)]), best)
 }

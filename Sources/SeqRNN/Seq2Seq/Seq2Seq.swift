@@ -159,8 +159,12 @@ public final class Seq2Seq: @unchecked Sendable {
   {
     let p = UnsafePointer(parameters.pointer)
     try pass.load(batch)
-    if ratio < 1 { try mixInPredictions(ratio: ratio) }
-    try pass.forward(p)
+    if ratio < 1 {
+      try mixInPredictions(ratio: ratio)
+      try pass.decode(p)  // the encoder's pass still holds
+    } else {
+      try pass.forward(p)
+    }
     let result = pass.loss(withGradients: true)
     let loss = result.sum / Double(result.count)
     guard loss.isFinite else {

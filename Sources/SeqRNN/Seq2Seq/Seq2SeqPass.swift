@@ -1,5 +1,3 @@
-import CSeqRNNKernels
-
 /// One teacher-forced pass of an encoder-decoder, forward and backward,
 /// generic over the scalar type (float32 for training, float64 for the
 /// finite-difference tests), reusing its buffers across batches.
@@ -157,12 +155,23 @@ final class Seq2SeqPass<T: EngineScalar> {
 
   /// Forward over the loaded batch up to the logits (`head.logits`).
   func forward(_ parameters: UnsafePointer<T>) throws(SeqRNNError) {
-    let (encoder, decoder) = engines(parameters)
-    try encoder.forward(encoderInput, tape: encoderTape)
+    try encode(parameters)
+    try decode(parameters)
+  }
+
+  /// The encoder over the loaded sources; its final states become the
+  /// decoder's initial states.
+  func encode(_ parameters: UnsafePointer<T>) throws(SeqRNNError) {
+    try engines(parameters).encoder.forward(encoderInput, tape: encoderTape)
     Self.copyFinalStates(
       encoderTape, config: config, batch: batchSize, steps: sourceSteps, h: initialH,
       c: initialC)
-    try decoder.forward(decoderInput, tape: decoderTape)
+  }
+
+  /// The decoder and head over the loaded decoder inputs, after `encode`
+  /// (scheduled sampling changes the decoder inputs, not the encoder's).
+  func decode(_ parameters: UnsafePointer<T>) throws(SeqRNNError) {
+    try engines(parameters).decoder.forward(decoderInput, tape: decoderTape)
     try head.forward(
       parameters, decoderOutputs: decoderTape.layerOutputs[config.numLayers - 1],
       encoderOutputs: encoderTape.layerOutputs[config.numLayers - 1],
@@ -236,37 +245,4 @@ final class Seq2SeqPass<T: EngineScalar> {
     }
     return out
   }
-}
-
-/// Index of the largest of `count` values (the first on ties).
-func argmax<T: EngineScalar>(_ values: UnsafePointer<T>, count: Int) -> Int {
-  var best = 0
-  for k in 1..<max(count, 1) where values[k] > values[best] { best = k }
-  return best
-}
-
-/// Softmax cross-entropy of one row against `target`; writes
-/// `scale * (softmax - onehot)` to `gradient` when given. Float rows use the
-/// fused SIMD kernel, Double rows a plain loop.
-func crossEntropy<T: EngineScalar>(
-  _ logits: UnsafePointer<T>, count v: Int, target: Int32, scale: T,
-  gradient: UnsafeMutablePointer<T>?
-) -> (loss: Double, argmax: Int) {
-  if T.self == Float.self {
-    var best: Int64 = 0
-    let raw = UnsafeRawPointer(logits).assumingMemoryBound(to: Float.self)
-    let grad = gradient.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: Float.self) }
-    let loss = srnn_softmax_cross_entropy(raw, Int64(v), target, Float(scale), grad, &best)
-    return (loss, Int(best))
-  }
-  let best = argmax(logits, count: v)
-  let peak = logits[best]
-  var sum = T(0)
-  for k in 0..<v { sum += T.exp(logits[k] - peak) }
-  let logSum = T.log(sum) + peak
-  if let gradient {
-    for k in 0..<v { gradient[k] = T.exp(logits[k] - logSum) * scale }
-    gradient[Int(target)] -= scale
-  }
-  return (Double(logSum - logits[Int(target)]), best)
 }
