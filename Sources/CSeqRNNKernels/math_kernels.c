@@ -6,17 +6,11 @@
  * baseline, and the loader picks the best one for the CPU (ifunc), so the
  * library runs everywhere and uses the wide units where they exist.
  */
+#include "kernel_clones.h"
 #include "seqrnn_kernels.h"
 
 #include <math.h>
 #include <string.h>
-
-#if defined(__x86_64__) && defined(__linux__) && defined(__clang__)
-#define KERNEL                                                                 \
-  __attribute__((target_clones("avx512f", "arch=haswell", "default")))
-#else
-#define KERNEL
-#endif
 
 #define INLINE static inline __attribute__((always_inline))
 

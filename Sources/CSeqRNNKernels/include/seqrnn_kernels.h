@@ -82,6 +82,90 @@ double srnn_softmax_cross_entropy(const float *logits, int64_t n,
                                   int32_t target, float scale, float *grad,
                                   int64_t *argmax);
 
+/** Update rules of srnn_optimizer_update (torch.optim's SGD, Adam/AdamW,
+ *  RMSprop). */
+enum { SRNN_RULE_SGD = 0, SRNN_RULE_ADAM = 1, SRNN_RULE_RMSPROP = 2 };
+
+/** One optimizer update of count elements. g is the gradient plus
+ *  l2 * p when l2 > 0; p is first multiplied by decay when decays. SGD:
+ *  p -= lr * g, or with momentum mu, b = (first_step ? g : mu * b + g) and
+ *  p -= lr * (nesterov ? g + mu * b : b). Adam: m = beta1 m + (1-beta1) g,
+ *  v = beta2 v + (1-beta2) g^2, p -= step_size * m / (sqrt(v) /
+ *  root_correction2 + epsilon). RMSprop: v = alpha v + (1-alpha) g^2, then
+ *  p -= lr * g / (sqrt(v) + epsilon), or with momentum b = mu b + g /
+ *  (sqrt(v) + epsilon) and p -= lr * b. */
+typedef struct srnn_update {
+  int32_t rule;    /**< SRNN_RULE_* */
+  int32_t threads; /**< team size to use (>= 1) */
+  int64_t count;
+  float *parameters;
+  const float *gradients;
+  float *first;  /**< SGD/RMSprop momentum buffer, Adam's m, else NULL */
+  float *second; /**< Adam's v, RMSprop's square average, else NULL */
+  float learning_rate, momentum, alpha, epsilon;
+  float beta1, beta2;
+  float step_size;        /**< Adam: lr / (1 - beta1^t) */
+  float root_correction2; /**< Adam: sqrt(1 - beta2^t) */
+  float l2;               /**< coupled L2 penalty, 0: none */
+  float decay;            /**< decoupled decay factor 1 - lr * weight decay */
+  int32_t decays;         /**< 1: apply decay */
+  int32_t nesterov;       /**< SGD: Nesterov momentum */
+  int32_t first_step;     /**< SGD: the momentum buffer starts as g */
+} srnn_update;
+
+/** Applies one update (see srnn_update); the result does not depend on
+ *  the thread count. */
+void srnn_optimizer_update(const srnn_update *update);
+
+/** Biases of the input projections: for each of count rows of width
+ *  floats, row[j] += a[j] + b[j] for j < folded and row[j] += a[j] after
+ *  (GRU keeps b_hn out of the projection). */
+void srnn_add_bias_rows(float *rows, int64_t count, int64_t width,
+                        const float *a, const float *b, int64_t folded);
+
+/** Bias gradients: with s[j] the sum over r < rows of m[r * ld + j] (in row
+ *  order), out[j] += s[j] and, when also is not NULL, also[j] += s[j], for
+ *  j < columns, on up to threads threads (the result does not depend on
+ *  them). LSTM and RNN layers give b_ih and b_hh the same gradient. */
+void srnn_bias_gradients(const float *m, int64_t rows, int64_t columns,
+                         int64_t ld, float *out, float *also, int threads);
+
+/** The sum of x[k]^2 in double precision (a fixed grouping). */
+double srnn_sum_squares(const float *x, int64_t n);
+
+/** Index of the first infinite or NaN x[k], or -1 when all are finite. */
+int64_t srnn_find_nonfinite(const float *x, int64_t n);
+
+/** out[k] = x[k] clamped to [-limit, limit] (x may be out). */
+void srnn_clamp(const float *x, int64_t n, float limit, float *out);
+
+/** out[k] = x[k] * factor (x may be out). */
+void srnn_scale(const float *x, int64_t n, float factor, float *out);
+
+/** Softmax cross-entropy over a padded batch (srnn_sequence_cross_entropy).
+ *  Rows are time-major (s * batch + i), or one per sequence; a row counts
+ *  when s < lengths[i] and its weight is not 0. */
+typedef struct srnn_sequence_loss {
+  const float *logits;    /**< [rows][classes] */
+  float *gradients;       /**< [rows][classes]: w / divisor * (softmax -
+                               onehot), zero on rows that do not count; or
+                               NULL */
+  const int32_t *targets; /**< batch-major [batch][steps] classes, or [batch]
+                               per sequence */
+  const float *weights;   /**< like targets, or NULL (all 1) */
+  const int64_t *lengths; /**< [batch] valid steps */
+  int64_t batch, steps, classes;
+  int32_t per_sequence; /**< 1: one row per sequence */
+  int32_t threads;      /**< team size to use (>= 1) */
+  double divisor;       /**< the mean's denominator (sum of weights) */
+  double *row_losses;   /**< [rows] out: w * loss, 0 for rows that do not
+                             count */
+  int64_t correct;      /**< out: counted rows whose arg-max is the target */
+} srnn_sequence_loss;
+
+/** Fills row_losses, gradients and correct of job on its team. */
+void srnn_sequence_cross_entropy(srnn_sequence_loss *job);
+
 /** C = op(A) x op(B) (beta 0) or C += op(A) x op(B) (beta 1), row-major, with
  *  A and B rounded to bfloat16 and fp32 sums, on AMX tiles (bf16_gemm.c).
  *  The opt-in bf16 precision's GEMM. Returns 1 when done, 0 when it cannot

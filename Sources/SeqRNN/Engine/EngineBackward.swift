@@ -1,3 +1,5 @@
+import CSeqRNNKernels
+
 extension Engine {
   /// Backpropagation through time from `logitGradients` (in `scratch`) to
   /// every parameter (accumulated into `gradients`, laid out like the
@@ -220,20 +222,25 @@ extension Engine {
     gemm(
       true, false, gh, inputWidth, rows, 1, dG, gh, layerInput, inputWidth, 1,
       gradients + offsets.weightIH, inputWidth)
-    addColumnSums(dG, rows: rows, columns: gh, into: gradients + offsets.biasIH)
     if isGRU {
+      addColumnSums(
+        dG, rows: rows, columns: 2 * h, stride: gh, into: gradients + offsets.biasIH,
+        also: gradients + offsets.biasHH)
+      addColumnSums(
+        dG + 2 * h, rows: rows, columns: h, stride: gh, into: gradients + offsets.biasIH + 2 * h)
+      addColumnSums(dHn, rows: rows, columns: h, into: gradients + offsets.biasHH + 2 * h)
       gemm(
         true, false, 2 * h, h, rows, 1, dG, gh, previousStates, h, 1, gradients + offsets.weightHH,
         h)
       gemm(
         true, false, h, h, rows, 1, dHn, h, previousStates, h, 1,
         gradients + offsets.weightHH + 2 * h * h, h)
-      addColumnSums(dG, rows: rows, columns: 2 * h, stride: gh, into: gradients + offsets.biasHH)
-      addColumnSums(dHn, rows: rows, columns: h, into: gradients + offsets.biasHH + 2 * h)
     } else {
+      addColumnSums(
+        dG, rows: rows, columns: gh, into: gradients + offsets.biasIH,
+        also: gradients + offsets.biasHH)
       gemm(
         true, false, gh, h, rows, 1, dG, gh, previousStates, h, 1, gradients + offsets.weightHH, h)
-      addColumnSums(dG, rows: rows, columns: gh, into: gradients + offsets.biasHH)
     }
     if let inputGradient {
       gemm(
@@ -242,15 +249,27 @@ extension Engine {
     }
   }
 
-  /// `into[j] += sum over rows of m[r * stride + j]`.
+  /// Bias gradients: `into[j] += s[j]`, and `also[j] += s[j]` when given,
+  /// with `s[j]` the sum over rows of `m[r * stride + j]`. Float32 runs the
+  /// vectorised kernel on the team (LSTM and RNN layers pass both biases,
+  /// which get the same gradient, so `m` is read once).
   private func addColumnSums(
     _ m: UnsafePointer<T>, rows: Int, columns: Int, stride: Int? = nil,
-    into out: UnsafeMutablePointer<T>
+    into out: UnsafeMutablePointer<T>, also: UnsafeMutablePointer<T>? = nil
   ) {
     let ld = stride ?? columns
+    if T.self == Float.self {
+      srnn_bias_gradients(
+        f32(m), Int64(rows), Int64(columns), Int64(ld), f32(out), also.map { f32($0) },
+        Int32(Recurrence.teamSize()))
+      return
+    }
     for r in 0..<rows {
       let row = m + r * ld
-      for j in 0..<columns { out[j] += row[j] }
+      for j in 0..<columns {
+        out[j] += row[j]
+        also?[j] += row[j]
+      }
     }
   }
 }

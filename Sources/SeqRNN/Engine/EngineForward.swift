@@ -1,3 +1,5 @@
+import CSeqRNNKernels
+
 /// The recurrent network's arithmetic, generic over the scalar type.
 ///
 /// Internally time-major. For each layer and direction the input projection
@@ -233,6 +235,10 @@ package struct Engine<T: EngineScalar> {
     let folded = config.cell == .gru ? 2 * config.hiddenSize : gh
     let bih = parameters + offsets.biasIH
     let bhh = parameters + offsets.biasHH
+    if T.self == Float.self {
+      srnn_add_bias_rows(f32(xw), Int64(rows), Int64(gh), f32(bih), f32(bhh), Int64(folded))
+      return
+    }
     for r in 0..<rows {
       let row = xw + r * gh
       for g in 0..<folded { row[g] += bih[g] + bhh[g] }

@@ -24,7 +24,6 @@ extension Engine {
   ) -> LossResult {
     let (b, t, o) = (input.batchSize, input.seqLen, config.outputSize)
     let perSequence = config.outputMode == .last
-    gradients?.update(repeating: 0, count: tape.headRows * o)
     func weight(_ index: Int) -> Double {
       input.lossWeights.map { Double($0[index]) } ?? 1
     }
@@ -38,6 +37,12 @@ extension Engine {
       }
     }
     let divisor = config.loss == .crossEntropy ? weightSum : weightSum * Double(o)
+    if T.self == Float.self, config.loss == .crossEntropy {
+      return LossResult(
+        loss: crossEntropyRows(input, tape: tape, gradients: gradients, divisor: divisor)
+          / divisor, correct: tape.lossCorrect, count: count)
+    }
+    gradients?.update(repeating: 0, count: tape.headRows * o)
     var total = 0.0
     var correct = 0
     for i in 0..<b {
@@ -68,6 +73,44 @@ extension Engine {
       }
     }
     return LossResult(loss: total / divisor, correct: correct, count: count)
+  }
+}
+
+extension Engine {
+  /// float32 cross-entropy: every row in parallel (`srnn_sequence_cross_entropy`),
+  /// then the weighted row losses summed in batch-major order, as the plain
+  /// loop does, so the total does not depend on the thread count. Leaves
+  /// the number of correct rows in `tape.lossCorrect`.
+  private func crossEntropyRows(
+    _ input: EngineInput, tape: Tape<T>, gradients: UnsafeMutablePointer<T>?, divisor: Double
+  ) -> Double {
+    let (b, t) = (input.batchSize, input.seqLen)
+    let perSequence = config.outputMode == .last
+    let rowLosses = tape.rowLosses.pointer
+    var job = srnn_sequence_loss()
+    job.logits = f32(UnsafePointer(tape.logits))
+    job.gradients = gradients.map { f32($0) }
+    job.targets = input.targetClasses
+    job.weights = input.lossWeights
+    job.batch = Int64(b)
+    job.steps = Int64(t)
+    job.classes = Int64(config.outputSize)
+    job.per_sequence = perSequence ? 1 : 0
+    job.threads = Int32(Recurrence.teamSize())
+    job.divisor = divisor
+    job.row_losses = rowLosses
+    input.lengths.withUnsafeBufferPointer { lengths in
+      job.lengths = UnsafeRawPointer(lengths.baseAddress!).assumingMemoryBound(to: Int64.self)
+      srnn_sequence_cross_entropy(&job)
+    }
+    tape.lossCorrect = Int(job.correct)
+    var total = 0.0
+    for i in 0..<b {
+      for s in 0..<(perSequence ? 1 : input.lengths[i]) {
+        total += rowLosses[perSequence ? i : s * b + i]
+      }
+    }
+    return total
   }
 }
 

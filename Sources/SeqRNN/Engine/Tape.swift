@@ -37,6 +37,10 @@ package final class Tape<T: EngineScalar>: @unchecked Sendable {
   package private(set) var headInput: UnsafeMutablePointer<T>!
   /// Head outputs `[rows][O]`.
   package private(set) var logits: UnsafeMutablePointer<T>!
+  /// The loss's weighted per-row values `[rows]` (float32 cross-entropy
+  /// sums them in a fixed order) and its count of correct rows.
+  package private(set) var rowLosses: FlatBuffer<Double>!
+  package var lossCorrect = 0
   /// Per-step recurrent product `[B][G*H]`.
   package private(set) var recurrentProduct: UnsafeMutablePointer<T>!
   /// With recurrent dropout, the masked previous state of a step `[B][H]`.
@@ -87,6 +91,7 @@ package final class Tape<T: EngineScalar>: @unchecked Sendable {
     total += layerDropout ? (layers - 1) * fp(t * b * d * h) : 0
     total += fp(recurrence.packed) + fp(recurrence.scratch)
     try arena.reset(capacity: total)
+    if (rowLosses?.count ?? -1) < rows { rowLosses = try FlatBuffer(count: rows, zeroed: false) }
 
     input = arena.take(t * b * config.embeddingOrInputSize)
     layerOutputs = (0..<layers).map { _ in arena.take(t * b * d * h) }

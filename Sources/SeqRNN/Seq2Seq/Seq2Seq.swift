@@ -1,3 +1,5 @@
+import CSeqRNNKernels
+
 /// An encoder-decoder (sequence-to-sequence) model with its trainer: two
 /// recurrent stacks, optional Luong attention, an output layer over the
 /// target vocabulary, the optimizer state and the scheduled-sampling clock.
@@ -172,10 +174,9 @@ public final class Seq2Seq: @unchecked Sendable {
     }
     gradients.zero()
     try pass.backward(p, gradients: gradients.pointer)
-    for info in layout.tensors {
-      for i in info.offset..<(info.offset + info.count) where !gradients.pointer[i].isFinite {
-        throw .nonFinite("the gradient of '\(info.name)' is not finite; the model was not updated")
-      }
+    for info in layout.tensors
+    where srnn_find_nonfinite(gradients.pointer + info.offset, Int64(info.count)) >= 0 {
+      throw .nonFinite("the gradient of '\(info.name)' is not finite; the model was not updated")
     }
     lastEvaluation = Evaluation(
       loss: loss, accuracy: Double(result.correct) / Double(result.count), count: result.count)

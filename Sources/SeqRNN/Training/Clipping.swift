@@ -1,3 +1,5 @@
+import CSeqRNNKernels
+
 /// Gradient clipping as PyTorch does it, shared by `Trainer` and `Seq2Seq`:
 /// by value (`clip_grad_value_`) and then by global norm over `ranges`
 /// (`clip_grad_norm_`: scaled by `max_norm / (norm + 1e-6)` when the norm is
@@ -11,20 +13,21 @@ func clipGradients(
   var source = gradients
   if clipValue > 0 {
     for range in ranges {
-      for i in range { out[i] = min(max(source[i], -clipValue), clipValue) }
+      srnn_clamp(
+        source + range.lowerBound, Int64(range.count), clipValue, out + range.lowerBound)
     }
     source = UnsafePointer(out)
   }
   if clipNorm > 0 {
     var squares = 0.0
     for range in ranges {
-      for i in range { squares += Double(source[i]) * Double(source[i]) }
+      squares += srnn_sum_squares(source + range.lowerBound, Int64(range.count))
     }
     let norm = squares.squareRoot()
     if norm > Double(clipNorm) {
       let scale = Float(Double(clipNorm) / (norm + 1e-6))
       for range in ranges {
-        for i in range { out[i] = source[i] * scale }
+        srnn_scale(source + range.lowerBound, Int64(range.count), scale, out + range.lowerBound)
       }
       source = UnsafePointer(out)
     }

@@ -1,3 +1,5 @@
+import CSeqRNNKernels
+
 /// Which update rule a trainer applies.
 public enum OptimizerKind: Int32, Sendable, CaseIterable {
   /// Stochastic gradient descent with optional heavy-ball momentum (torch.optim.SGD).
@@ -180,68 +182,36 @@ final class OptimizerState {
   ) {
     tensorSteps[tensor] += 1
     let step = tensorSteps[tensor]
-    let l2 = options.l2Penalty
+    var update = srnn_update()
+    update.threads = Int32(Recurrence.teamSize())
+    update.count = Int64(range.count)
+    update.parameters = p + range.lowerBound
+    update.gradients = gradients + range.lowerBound
+    update.first = first.count > 0 ? first.pointer + range.lowerBound : nil
+    update.second = second.count > 0 ? second.pointer + range.lowerBound : nil
+    update.learning_rate = lr
+    update.momentum = options.momentum
+    update.alpha = options.rmspropAlpha
+    update.epsilon = options.epsilon
+    update.l2 = options.l2Penalty
     // As torch: param.mul_(1 - lr * weight_decay), the factor computed in double.
-    let decay = Float(1 - Double(lr) * Double(options.weightDecay))
-    let decays = options.weightDecay > 0
-    @inline(__always) func gradient(_ i: Int) -> Float {
-      l2 > 0 ? gradients[i] + l2 * p[i] : gradients[i]
-    }
-    @inline(__always) func decayed(_ i: Int) -> Float {
-      decays ? p[i] * decay : p[i]
-    }
+    update.decay = Float(1 - Double(lr) * Double(options.weightDecay))
+    update.decays = options.weightDecay > 0 ? 1 : 0
+    update.nesterov = options.nesterov ? 1 : 0
+    update.first_step = step == 1 ? 1 : 0
     switch options.optimizer {
     case .sgd:
-      let mu = options.momentum
-      if mu == 0 {
-        for i in range {
-          let g = gradient(i)
-          p[i] = decayed(i) - lr * g
-        }
-        return
-      }
-      let b = first.pointer
-      let nesterov = options.nesterov
-      for i in range {
-        let g = gradient(i)
-        b[i] = step == 1 ? g : mu * b[i] + g
-        let direction = nesterov ? g + mu * b[i] : b[i]
-        p[i] = decayed(i) - lr * direction
-      }
+      update.rule = Int32(SRNN_RULE_SGD)
     case .adam, .adamW:
-      let (b1, b2, eps) = (options.beta1, options.beta2, options.epsilon)
-      let correction1 = 1 - Float(Double(b1).power(step))
-      let correction2 = 1 - Double(b2).power(step)
-      let stepSize = lr / correction1
-      let rootCorrection2 = Float(correction2.squareRoot())
-      let m = first.pointer
-      let v = second.pointer
-      for i in range {
-        let g = gradient(i)
-        m[i] = b1 * m[i] + (1 - b1) * g
-        v[i] = b2 * v[i] + (1 - b2) * g * g
-        // As torch.optim.Adam: p -= lr/c1 * m / (sqrt(v)/sqrt(c2) + eps).
-        p[i] = decayed(i) - stepSize * (m[i] / (v[i].squareRoot() / rootCorrection2 + eps))
-      }
+      update.rule = Int32(SRNN_RULE_ADAM)
+      update.beta1 = options.beta1
+      update.beta2 = options.beta2
+      update.step_size = lr / (1 - Float(Double(options.beta1).power(step)))
+      update.root_correction2 = Float((1 - Double(options.beta2).power(step)).squareRoot())
     case .rmsprop:
-      let (alpha, eps, mu) = (options.rmspropAlpha, options.epsilon, options.momentum)
-      let v = second.pointer
-      if mu == 0 {
-        for i in range {
-          let g = gradient(i)
-          v[i] = alpha * v[i] + (1 - alpha) * g * g
-          p[i] = decayed(i) - lr * g / (v[i].squareRoot() + eps)
-        }
-        return
-      }
-      let b = first.pointer
-      for i in range {
-        let g = gradient(i)
-        v[i] = alpha * v[i] + (1 - alpha) * g * g
-        b[i] = mu * b[i] + g / (v[i].squareRoot() + eps)
-        p[i] = decayed(i) - lr * b[i]
-      }
+      update.rule = Int32(SRNN_RULE_RMSPROP)
     }
+    srnn_optimizer_update(&update)
   }
 }
 

@@ -1,3 +1,5 @@
+import CSeqRNNKernels
+
 /// Trains one model: forward, backpropagation through time, clipping and
 /// the optimizer update, reusing its buffers across steps.
 ///
@@ -204,8 +206,9 @@ public final class Trainer: @unchecked Sendable {
     engine.backward(
       input, tape: tape, scratch: scratch, gradients: gradients.pointer, featureGradients: nil,
       masks: masks)
-    for i in 0..<gradients.count where !gradients.pointer[i].isFinite {
-      let name = model.layout.tensors.last { $0.offset <= i }?.name ?? "?"
+    let bad = Int(srnn_find_nonfinite(gradients.pointer, Int64(gradients.count)))
+    if bad >= 0 {
+      let name = model.layout.tensors.last { $0.offset <= bad }?.name ?? "?"
       throw .nonFinite("the gradient of '\(name)' is not finite; the model was not updated")
     }
     storeFinalStates(input, engine: engine)
