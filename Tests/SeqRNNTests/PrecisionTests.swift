@@ -62,6 +62,47 @@ struct PrecisionTests {
     }
   }
 
+  @Test("both weight gradients in one product are exact on bf16-exact operands")
+  func weightGradientsExact() throws {
+    var rng = SeededRNG(seed: 11)
+    func values(_ count: Int) -> [Float] {
+      (0..<count).map { _ in Float(Int(rng.next() % 17) - 8) }
+    }
+    for (k, n, mx, mh) in [(45, 33, 17, 20), (300, 130, 64, 40), (32, 16, 1, 130)] {
+      for (beta, threads) in [(Float(0), 1), (1, 1), (1, 2)] {
+        let (ldg, ldx, ldh) = (n + 3, mx + 1, mh + 2)
+        let dg = values(k * ldg)
+        let x = values(k * ldx)
+        let h = values(k * ldh)
+        let dwx0 = values(n * mx)
+        let dwh0 = values(n * mh)
+        var (dwx, dwh) = (dwx0, dwh0)
+        let previous = computeThreads()
+        try setComputeThreads(threads)
+        let done = srnn_gemm_bf16_weight_gradients(
+          Int64(k), Int64(n), dg, Int64(ldg), x, Int64(mx), Int64(ldx), &dwx, Int64(mx), h,
+          Int64(mh), Int64(ldh), &dwh, Int64(mh), beta)
+        try setComputeThreads(previous)
+        #expect(done == 1)
+        // dW[i][j] = beta * dW0[i][j] + sum over p of dG[p][i] * Z[p][j], Z = X or H.
+        func wrong(_ got: [Float], _ start: [Float], _ z: [Float], _ m: Int, _ ldz: Int) -> Int {
+          var count = 0
+          for i in 0..<n {
+            for j in 0..<m {
+              var sum = Double(beta) * Double(start[i * m + j])
+              for p in 0..<k { sum += Double(dg[p * ldg + i]) * Double(z[p * ldz + j]) }
+              if Double(got[i * m + j]) != sum { count += 1 }
+            }
+          }
+          return count
+        }
+        let label = "k \(k) n \(n) mx \(mx) mh \(mh) beta \(beta) threads \(threads)"
+        #expect(wrong(dwx, dwx0, x, mx, ldx) == 0, "dWx, \(label)")
+        #expect(wrong(dwh, dwh0, h, mh, ldh) == 0, "dWh, \(label)")
+      }
+    }
+  }
+
   @Test("GEMM declines what it does not do")
   func gemmDeclines() {
     var c: [Float] = [0]

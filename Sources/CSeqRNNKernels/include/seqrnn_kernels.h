@@ -175,6 +175,17 @@ int srnn_gemm_bf16(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
                    float alpha, const float *a, int64_t lda, const float *b,
                    int64_t ldb, float beta, float *c, int64_t ldc);
 
+/** A layer direction's two weight gradients as one bf16 product (dG
+ *  converted once): dWx = dG^T x X and dWh = dG^T x H (beta 0), or added to
+ *  them (beta 1). dG is [k][n] (row stride ldg), X [k][mx], H [k][mh]; dWx
+ *  is [n][mx], dWh [n][mh]. Returns 1 when done, 0 when bf16 cannot run
+ *  here (nothing written). */
+int srnn_gemm_bf16_weight_gradients(int64_t k, int64_t n, const float *dg,
+                                    int64_t ldg, const float *x, int64_t mx,
+                                    int64_t ldx, float *dwx, int64_t ldwx,
+                                    const float *h, int64_t mh, int64_t ldh,
+                                    float *dwh, int64_t ldwh, float beta);
+
 /** 1 when the bf16 precision can run here (AMX-BF16 present and granted). */
 int srnn_bf16_available(void);
 

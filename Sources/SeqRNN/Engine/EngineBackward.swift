@@ -219,10 +219,10 @@ extension Engine {
       }
       previousStates = UnsafePointer(masked)
     }
-    gemm(
-      true, false, gh, inputWidth, rows, 1, dG, gh, layerInput, inputWidth, 1,
-      gradients + offsets.weightIH, inputWidth)
     if isGRU {
+      gemm(
+        true, false, gh, inputWidth, rows, 1, dG, gh, layerInput, inputWidth, 1,
+        gradients + offsets.weightIH, inputWidth)
       addColumnSums(
         dG, rows: rows, columns: 2 * h, stride: gh, into: gradients + offsets.biasIH,
         also: gradients + offsets.biasHH)
@@ -239,8 +239,10 @@ extension Engine {
       addColumnSums(
         dG, rows: rows, columns: gh, into: gradients + offsets.biasIH,
         also: gradients + offsets.biasHH)
-      gemm(
-        true, false, gh, h, rows, 1, dG, gh, previousStates, h, 1, gradients + offsets.weightHH, h)
+      weightGradients(
+        rows: rows, n: gh, dG, ldg: gh, x: layerInput, xWidth: inputWidth,
+        into: gradients + offsets.weightIH, h: previousStates, hWidth: h,
+        into: gradients + offsets.weightHH)
     }
     if let inputGradient {
       gemm(

@@ -23,4 +23,26 @@ extension Engine {
     }
     T.gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
   }
+
+  /// A layer direction's weight gradients over `rows` positions:
+  /// `dWx += dG^T x X` (`[n][xWidth]`) and `dWh += dG^T x H` (`[n][hWidth]`),
+  /// with `dG` `[rows][n]` (row stride `ldg`). In bfloat16 one product
+  /// converts `dG` once for both; otherwise two GEMMs.
+  func weightGradients(
+    rows: Int, n: Int, _ dG: UnsafePointer<T>, ldg: Int,
+    x: UnsafePointer<T>, xWidth: Int, into dWx: UnsafeMutablePointer<T>,
+    h: UnsafePointer<T>, hWidth: Int, into dWh: UnsafeMutablePointer<T>
+  ) {
+    if precision == .bfloat16, T.self == Float.self,
+      rows * n * min(xWidth, hWidth) >= Self.bf16MinimumWork,
+      srnn_gemm_bf16_weight_gradients(
+        Int64(rows), Int64(n), f32(dG), Int64(ldg), f32(x), Int64(xWidth), Int64(xWidth),
+        f32(dWx), Int64(xWidth), f32(h), Int64(hWidth), Int64(hWidth), f32(dWh), Int64(hWidth), 1)
+        != 0
+    {
+      return
+    }
+    gemm(true, false, n, xWidth, rows, 1, dG, ldg, x, xWidth, 1, dWx, xWidth)
+    gemm(true, false, n, hWidth, rows, 1, dG, ldg, h, hWidth, 1, dWh, hWidth)
+  }
 }
