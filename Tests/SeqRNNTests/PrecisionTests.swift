@@ -77,12 +77,11 @@ struct PrecisionTests {
         let dwx0 = values(n * mx)
         let dwh0 = values(n * mh)
         var (dwx, dwh) = (dwx0, dwh0)
-        let previous = computeThreads()
-        try setComputeThreads(threads)
-        let done = srnn_gemm_bf16_weight_gradients(
-          Int64(k), Int64(n), dg, Int64(ldg), x, Int64(mx), Int64(ldx), &dwx, Int64(mx), h,
-          Int64(mh), Int64(ldh), &dwh, Int64(mh), beta)
-        try setComputeThreads(previous)
+        let done = try withThreads(threads) {
+          srnn_gemm_bf16_weight_gradients(
+            Int64(k), Int64(n), dg, Int64(ldg), x, Int64(mx), Int64(ldx), &dwx, Int64(mx), h,
+            Int64(mh), Int64(ldh), &dwh, Int64(mh), beta)
+        }
         #expect(done == 1)
         // dW[i][j] = beta * dW0[i][j] + sum over p of dG[p][i] * Z[p][j], Z = X or H.
         func wrong(_ got: [Float], _ start: [Float], _ z: [Float], _ m: Int, _ ldz: Int) -> Int {

@@ -18,14 +18,6 @@ private func values(_ count: Int, seed: UInt64, scale: Float = 1) -> [Float] {
   }
 }
 
-/// Runs `body` with seqrnn's thread budget set to `threads`, then restores it.
-private func withThreads<R>(_ threads: Int, _ body: () throws -> R) throws -> R {
-  let previous = computeThreads()
-  defer { try? setComputeThreads(previous) }
-  try setComputeThreads(threads)
-  return try body()
-}
-
 struct RuleCase: Sendable, CustomTestStringConvertible {
   var rule: Int32
   var momentum: Float = 0

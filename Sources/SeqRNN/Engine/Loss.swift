@@ -38,9 +38,8 @@ extension Engine {
     }
     let divisor = config.loss == .crossEntropy ? weightSum : weightSum * Double(o)
     if T.self == Float.self, config.loss == .crossEntropy {
-      return LossResult(
-        loss: crossEntropyRows(input, tape: tape, gradients: gradients, divisor: divisor)
-          / divisor, correct: tape.lossCorrect, count: count)
+      let rows = crossEntropyRows(input, tape: tape, gradients: gradients, divisor: divisor)
+      return LossResult(loss: rows.total / divisor, correct: rows.correct, count: count)
     }
     gradients?.update(repeating: 0, count: tape.headRows * o)
     var total = 0.0
@@ -79,11 +78,11 @@ extension Engine {
 extension Engine {
   /// float32 cross-entropy: every row in parallel (`srnn_sequence_cross_entropy`),
   /// then the weighted row losses summed in batch-major order, as the plain
-  /// loop does, so the total does not depend on the thread count. Leaves
-  /// the number of correct rows in `tape.lossCorrect`.
+  /// loop does, so the total does not depend on the thread count. Returns
+  /// that total and the number of rows whose arg-max is the target.
   private func crossEntropyRows(
     _ input: EngineInput, tape: Tape<T>, gradients: UnsafeMutablePointer<T>?, divisor: Double
-  ) -> Double {
+  ) -> (total: Double, correct: Int) {
     let (b, t) = (input.batchSize, input.seqLen)
     let perSequence = config.outputMode == .last
     let rowLosses = tape.rowLosses.pointer
@@ -103,14 +102,13 @@ extension Engine {
       job.lengths = UnsafeRawPointer(lengths.baseAddress!).assumingMemoryBound(to: Int64.self)
       srnn_sequence_cross_entropy(&job)
     }
-    tape.lossCorrect = Int(job.correct)
     var total = 0.0
     for i in 0..<b {
       for s in 0..<(perSequence ? 1 : input.lengths[i]) {
         total += rowLosses[perSequence ? i : s * b + i]
       }
     }
-    return total
+    return (total, Int(job.correct))
   }
 }
 

@@ -38,9 +38,8 @@ package final class Tape<T: EngineScalar>: @unchecked Sendable {
   /// Head outputs `[rows][O]`.
   package private(set) var logits: UnsafeMutablePointer<T>!
   /// The loss's weighted per-row values `[rows]` (float32 cross-entropy
-  /// sums them in a fixed order) and its count of correct rows.
+  /// sums them in a fixed order).
   package private(set) var rowLosses: FlatBuffer<Double>!
-  package var lossCorrect = 0
   /// Per-step recurrent product `[B][G*H]`.
   package private(set) var recurrentProduct: UnsafeMutablePointer<T>!
   /// With recurrent dropout, the masked previous state of a step `[B][H]`.

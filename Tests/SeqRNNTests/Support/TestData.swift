@@ -199,3 +199,11 @@ func maxAbs(_ values: [Double]) -> Double { values.reduce(0) { max($0, abs($1)) 
 func fail(_ message: String, sourceLocation: SourceLocation = #_sourceLocation) {
   Issue.record(Comment(rawValue: message), sourceLocation: sourceLocation)
 }
+
+/// Runs `body` with seqrnn's thread budget set to `threads`, then restores it.
+func withThreads<R>(_ threads: Int, _ body: () throws -> R) throws -> R {
+  let previous = computeThreads()
+  defer { try? setComputeThreads(previous) }
+  try setComputeThreads(threads)
+  return try body()
+}
