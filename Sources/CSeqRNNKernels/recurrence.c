@@ -428,11 +428,10 @@ typedef struct share {
 /* Packed W_hh bytes up to which a layer is split by sequences. */
 enum { ROW_SPLIT_MAX_BYTES = 1 << 19 };
 
-/* align: row boundaries fall on multiples of it (16 for the bf16 products,
- * whose tile loads read 16 rows: a member must not read rows another one
- * is writing). */
-static share member_share(const srnn_recurrence *job, int index, int count,
-                          int64_t align) {
+/* Split by sequences, the members get equal shares: the cell passes cost
+ * per sequence. (The bf16 products place each share on whole tiles of
+ * their own, see recurrence_bf16.h.) */
+static share member_share(const srnn_recurrence *job, int index, int count) {
   share w = {0, job->hidden, 0, job->batch, 0};
   int64_t bytes = srnn_gate_count(job->cell) * job->hidden * job->hidden * 4;
   int by_rows = job->split == SRNN_SPLIT_ROWS ||
@@ -440,11 +439,8 @@ static share member_share(const srnn_recurrence *job, int index, int count,
                  bytes <= ROW_SPLIT_MAX_BYTES && job->batch >= 2 * count);
   if (count > 1 && by_rows) {
     w.by_rows = 1;
-    int64_t blocks = (job->batch + align - 1) / align;
-    w.r0 = blocks * index / count * align;
-    w.r1 = blocks * (index + 1) / count * align;
-    w.r0 = w.r0 < job->batch ? w.r0 : job->batch;
-    w.r1 = w.r1 < job->batch ? w.r1 : job->batch;
+    w.r0 = job->batch * index / count;
+    w.r1 = job->batch * (index + 1) / count;
   } else {
     member_units(job->hidden, index, count, &w.u0, &w.u1);
   }
@@ -540,7 +536,7 @@ static void forward_member(void *context, int index, int count,
   const int32_t cell = job->cell;
   const int64_t b_count = job->batch, h = job->hidden, t_count = job->steps;
   const int64_t gates = srnn_gate_count(cell), gh = gates * h;
-  const share w = member_share(job, index, count, call->bf16 ? 16 : 1);
+  const share w = member_share(job, index, count);
   const int bf16 = call->bf16;
   const int packs = !bf16 && packs_forward(job->batch, job->steps);
   pack_forward(call, index, count, packs);
@@ -667,7 +663,7 @@ static void backward_member(void *context, int index, int count,
   const int32_t cell = job->cell;
   const int64_t b_count = job->batch, h = job->hidden, t_count = job->steps;
   const int64_t gates = srnn_gate_count(cell), gh = gates * h;
-  const share w = member_share(job, index, count, call->bf16 ? 16 : 1);
+  const share w = member_share(job, index, count);
   {
     /* This member's units of the panels (all are read when split by
      * sequences: wait for the others below). */

@@ -12,6 +12,10 @@
  * stack). */
 enum { GROUPS_PER_RUN = 64 };
 
+/* The row of left[] where sequence r0 of a member's range is stored: r0
+ * rounded up to whole tiles (see recurrence_bf16.h). */
+static int64_t first_slot(int64_t r0) { return srnn_round_up(r0, 16); }
+
 /* The k of the step's product: H forward, G*H backward. */
 static int64_t product_depth(const srnn_recurrence *job, int backward) {
   return backward ? srnn_gate_count(job->cell) * job->hidden : job->hidden;
@@ -34,7 +38,9 @@ int srnn_bf16_recurrence_begin(const srnn_recurrence *job, int backward,
       srnn_round_up(job->hidden, SRNN_BF16_GROUP) / SRNN_BF16_GROUP;
   int64_t panels =
       panel_values(job, backward, state->kblocks, state->unit_groups);
-  int64_t left = srnn_round_up(job->batch, 16) * state->lda;
+  /* Shifting a member's rows up to a tile boundary adds at most 15 rows;
+   * the last tile reads up to 15 more. */
+  int64_t left = (srnn_round_up(job->batch, 16) + 16) * state->lda;
   uint16_t *memory = srnn_bf16_scratch((size_t)(panels + 2 * left) * 2);
   if (memory == NULL)
     return 0;
@@ -75,9 +81,10 @@ void srnn_bf16_recurrence_store(const srnn_bf16_recurrence *state, int parity,
   if (n <= 0)
     return;
   float masked[256];
+  uint16_t *first = state->left[parity] + (first_slot(r0) - r0) * state->lda;
   for (int64_t b = r0; b < r1; b++) {
     const float *row = rows + b * stride + u0;
-    uint16_t *dst = state->left[parity] + b * state->lda + offset + u0;
+    uint16_t *dst = first + b * state->lda + offset + u0;
     if (mask == NULL) {
       srnn_bf16_convert(row, n, dst);
       continue;
@@ -106,7 +113,7 @@ static void flush(const srnn_bf16_recurrence *state, int parity, int64_t r0,
                   int64_t r1, float *out, int64_t ldo, group_list *list) {
   if (list->count == 0)
     return;
-  srnn_amx_product p = {.a = state->left[parity] + r0 * state->lda,
+  srnn_amx_product p = {.a = state->left[parity] + first_slot(r0) * state->lda,
                         .lda = state->lda,
                         .rows = r1 - r0,
                         .kblocks = state->kblocks,

@@ -8,6 +8,13 @@
  * copy of the step's left operand; the step's barrier then publishes it.
  * The copies alternate between two buffers by step parity, so a member
  * that runs ahead never overwrites what a slower one is still reading.
+ *
+ * Split by sequences, a member's rows need not start on a multiple of 16
+ * (an even split balances the cell passes), but its tile loads read whole
+ * 16-row tiles. So sequence b lives in row slot(r0) + (b - r0) of the copy,
+ * where slot(r0) rounds the member's first sequence up to a multiple of 16:
+ * each member's tiles then cover only its own rows and zero padding, never
+ * rows another member is writing.
  */
 #ifndef SEQRNN_RECURRENCE_BF16_H
 #define SEQRNN_RECURRENCE_BF16_H
@@ -19,7 +26,7 @@
 /** The bf16 state of one forward or backward call. */
 typedef struct srnn_bf16_recurrence {
   uint16_t *panels;    /**< W_hh packed for this direction of the pass */
-  uint16_t *left[2];   /**< [round_up(B, 16)][lda] bf16, by step parity */
+  uint16_t *left[2];   /**< [round_up(B, 16) + 16][lda] bf16, by parity */
   int64_t lda;         /**< round_up(k, 32) */
   int64_t kblocks;     /**< lda / 32 */
   int64_t unit_groups; /**< round_up(H, 16) / 16 */
@@ -39,7 +46,9 @@ void srnn_bf16_recurrence_pack(const srnn_recurrence *job, int backward,
 
 /** Rounds units [u0, u1) of sequences [r0, r1) of rows [B][stride] (times
  *  the recurrent mask, also [B][stride], when given) into left[parity] at
- *  columns offset + [u0, u1). Writes nothing else: members share the rows. */
+ *  columns offset + [u0, u1), rows from slot(r0) (see above). Writes
+ *  nothing else: members share the rows. [r0, r1) must be the range the
+ *  products are then run for. */
 void srnn_bf16_recurrence_store(const srnn_bf16_recurrence *state, int parity,
                                 const float *rows, int64_t stride,
                                 const float *mask, int64_t r0, int64_t r1,
