@@ -1,7 +1,8 @@
 /*
  * Vectorised whole-buffer passes of the engine and the trainer (see
- * seqrnn_kernels.h): biases added to the input projections, bias gradients
- * as column sums, the finite check, and the pieces of gradient clipping.
+ * seqrnn_kernels.h): biases added to the input projections, a token
+ * layer's projections gathered from its table, bias gradients as column
+ * sums, the finite check, and the pieces of gradient clipping.
  * They run once or twice per step over large buffers, so as plain Swift
  * loops (which do not vectorise through possibly aliasing pointers) they
  * were a visible share of a step on small models.
@@ -14,16 +15,92 @@
 
 #pragma STDC FP_CONTRACT OFF
 
-KERNEL void srnn_add_bias_rows(float *restrict rows, int64_t count,
-                               int64_t width, const float *restrict a,
-                               const float *restrict b, int64_t folded) {
-  for (int64_t r = 0; r < count; r++) {
-    float *restrict row = rows + r * width;
+/* row[j] = base[j] + a[j] + b[j] for j < folded, base[j] + a[j] after;
+ * base is row itself, or the zero row when base is NULL. */
+KERNEL static void bias_row(float *restrict row, const float *base,
+                            int64_t width, const float *restrict a,
+                            const float *restrict b, int64_t folded) {
+  if (base == NULL) {
     for (int64_t j = 0; j < folded; j++)
-      row[j] += a[j] + b[j];
+      row[j] = 0.0f + (a[j] + b[j]);
     for (int64_t j = folded; j < width; j++)
-      row[j] += a[j];
+      row[j] = 0.0f + a[j];
+    return;
   }
+  for (int64_t j = 0; j < folded; j++)
+    row[j] += a[j] + b[j];
+  for (int64_t j = folded; j < width; j++)
+    row[j] += a[j];
+}
+
+typedef struct {
+  float *rows;
+  int64_t count, width, folded;
+  const float *a, *b;
+  /* Gather: row r is table row tokens[i * steps + s] (r = s * batch + i),
+   * or the biases alone past the sequence's length. */
+  const float *table;
+  const int32_t *tokens;
+  const int64_t *lengths;
+  int64_t batch, steps;
+} rows_job;
+
+/* Rows are independent: each member takes a contiguous share. */
+static void rows_member(void *context, int index, int count,
+                        srnn_barrier *barrier) {
+  (void)barrier;
+  const rows_job *job = context;
+  int64_t r0 = job->count * index / count,
+          r1 = job->count * (index + 1) / count;
+  for (int64_t r = r0; r < r1; r++) {
+    float *row = job->rows + r * job->width;
+    if (job->table == NULL) {
+      bias_row(row, row, job->width, job->a, job->b, job->folded);
+      continue;
+    }
+    int64_t s = r / job->batch, i = r % job->batch;
+    if (s < job->lengths[i])
+      memcpy(row, job->table + job->tokens[i * job->steps + s] * job->width,
+             sizeof(float) * (size_t)job->width);
+    else
+      bias_row(row, NULL, job->width, job->a, job->b, job->folded);
+  }
+}
+
+/* Small passes are not worth waking a second thread. */
+static int rows_threads(const rows_job *job, int threads) {
+  return job->count * job->width < (1 << 15) ? 1 : threads;
+}
+
+void srnn_add_bias_rows(float *rows, int64_t count, int64_t width,
+                        const float *a, const float *b, int64_t folded,
+                        int threads) {
+  rows_job job = {.rows = rows,
+                  .count = count,
+                  .width = width,
+                  .folded = folded,
+                  .a = a,
+                  .b = b};
+  srnn_team_run(rows_threads(&job, threads), rows_member, &job);
+}
+
+void srnn_gather_token_rows(const float *table, const int32_t *tokens,
+                            const int64_t *lengths, int64_t batch,
+                            int64_t steps, int64_t width, const float *a,
+                            const float *b, int64_t folded, float *out,
+                            int threads) {
+  rows_job job = {.rows = out,
+                  .count = batch * steps,
+                  .width = width,
+                  .folded = folded,
+                  .a = a,
+                  .b = b,
+                  .table = table,
+                  .tokens = tokens,
+                  .lengths = lengths,
+                  .batch = batch,
+                  .steps = steps};
+  srnn_team_run(rows_threads(&job, threads), rows_member, &job);
 }
 
 enum { BLOCK = 256 };

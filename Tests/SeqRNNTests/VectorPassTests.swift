@@ -151,17 +151,51 @@ let ruleCases: [RuleCase] = [
     }
   }
 
+  /// Enough rows (801 x 45 floats) that two threads split them.
   @Test func biasRowsAddBothBiasesToTheFoldedPart() {
-    let (rows, width, folded) = (5, 45, 30)
+    let (rows, width, folded) = (801, 45, 30)
     let a = values(width, seed: 9)
     let b = values(width, seed: 10)
-    var x = values(rows * width, seed: 11)
-    var expected = x
+    let original = values(rows * width, seed: 11)
+    var expected = original
     for r in 0..<rows {
       for j in 0..<width { expected[r * width + j] += j < folded ? a[j] + b[j] : a[j] }
     }
-    srnn_add_bias_rows(&x, Int64(rows), Int64(width), a, b, Int64(folded))
-    #expect(x == expected)
+    for threads in [1, 2] {
+      var x = original
+      srnn_add_bias_rows(&x, Int64(rows), Int64(width), a, b, Int64(folded), Int32(threads))
+      let wrong = zip(x, expected).filter { $0 != $1 }.count
+      #expect(wrong == 0, "\(threads) thread(s): \(wrong) of \(x.count) values differ")
+    }
+  }
+
+  /// Token rows come from the table; positions past a sequence's length get
+  /// the biases alone, as a zero input row would. Large enough to split.
+  @Test func tokenRowsAreGatheredAndPaddingGetsTheBiases() {
+    let (batch, steps, width, folded, vocab) = (7, 40, 128, 96, 11)
+    let table = values(vocab * width, seed: 15)
+    let a = values(width, seed: 16)
+    let b = values(width, seed: 17)
+    let tokens: [Int32] = (0..<batch * steps).map { Int32(($0 * 5 + 3) % vocab) }
+    let lengths: [Int64] = (0..<batch).map { Int64(1 + ($0 * 13) % steps) }
+    var expected = [Float](repeating: .nan, count: batch * steps * width)
+    for s in 0..<steps {
+      for i in 0..<batch {
+        for j in 0..<width {
+          let token = Int(tokens[i * steps + s])
+          expected[(s * batch + i) * width + j] =
+            s < lengths[i] ? table[token * width + j] : (j < folded ? a[j] + b[j] : a[j])
+        }
+      }
+    }
+    for threads in [1, 2] {
+      var out = [Float](repeating: .nan, count: expected.count)
+      srnn_gather_token_rows(
+        table, tokens, lengths, Int64(batch), Int64(steps), Int64(width), a, b, Int64(folded),
+        &out, Int32(threads))
+      let wrong = zip(out, expected).filter { $0 != $1 }.count
+      #expect(wrong == 0, "\(threads) thread(s): \(wrong) of \(out.count) values differ")
+    }
   }
 
   @Test func nonFiniteValuesAreFoundAtTheirFirstIndex() {

@@ -119,9 +119,21 @@ void srnn_optimizer_update(const srnn_update *update);
 
 /** Biases of the input projections: for each of count rows of width
  *  floats, row[j] += a[j] + b[j] for j < folded and row[j] += a[j] after
- *  (GRU keeps b_hn out of the projection). */
+ *  (GRU keeps b_hn out of the projection), on up to threads threads. */
 void srnn_add_bias_rows(float *rows, int64_t count, int64_t width,
-                        const float *a, const float *b, int64_t folded);
+                        const float *a, const float *b, int64_t folded,
+                        int threads);
+
+/** A token layer's input projections from its per-token table: row
+ *  s * batch + i of out (width floats) is table row tokens[i * steps + s]
+ *  while s < lengths[i], and otherwise the biases alone (a[j] + b[j] for
+ *  j < folded, a[j] after: a zero input row's projection). Tokens must be
+ *  valid rows of table. On up to threads threads. */
+void srnn_gather_token_rows(const float *table, const int32_t *tokens,
+                            const int64_t *lengths, int64_t batch,
+                            int64_t steps, int64_t width, const float *a,
+                            const float *b, int64_t folded, float *out,
+                            int threads);
 
 /** Bias gradients: with s[j] the sum over r < rows of m[r * ld + j] (in row
  *  order), out[j] += s[j] and, when also is not NULL, also[j] += s[j], for

@@ -200,7 +200,8 @@ package struct Engine<T: EngineScalar> {
   }
 
   /// The rows of `table` for each position's token (biases alone for
-  /// padding, as the GEMM path gives a zero input row).
+  /// padding, as the GEMM path gives a zero input row). Float32 gathers in
+  /// C on the team.
   private func gatherTokenProjections(
     _ table: FlatBuffer<Float>, direction: Int, input: EngineInput,
     into xw: UnsafeMutablePointer<T>
@@ -209,6 +210,18 @@ package struct Engine<T: EngineScalar> {
     let gh = config.cell.gateCount * config.hiddenSize
     let rows = UnsafeRawPointer(table.pointer + direction * config.vocabSize * gh)
       .assumingMemoryBound(to: T.self)
+    let offsets = layout.recurrent[0][direction]
+    if T.self == Float.self {
+      input.lengths.withUnsafeBufferPointer { lengths in
+        lengths.withMemoryRebound(to: Int64.self) { lengths in
+          srnn_gather_token_rows(
+            f32(rows), input.tokens, lengths.baseAddress, Int64(b), Int64(t), Int64(gh),
+            f32(parameters + offsets.biasIH), f32(parameters + offsets.biasHH),
+            Int64(foldedBiases), f32(xw), Int32(Recurrence.teamSize()))
+        }
+      }
+      return
+    }
     var padding: UnsafeMutablePointer<T>? = nil
     for s in 0..<t {
       for i in 0..<b {
@@ -219,11 +232,17 @@ package struct Engine<T: EngineScalar> {
           row.update(from: first, count: gh)
         } else {
           row.update(repeating: 0, count: gh)
-          addBiases(layout.recurrent[0][direction], rows: 1, to: row)
+          addBiases(offsets, rows: 1, to: row)
           padding = row
         }
       }
     }
+  }
+
+  /// The projection's columns that get `b_ih + b_hh`: all but GRU's `n`
+  /// block, whose `b_hn` PyTorch applies inside the reset gate's product.
+  private var foldedBiases: Int {
+    config.cell == .gru ? 2 * config.hiddenSize : config.cell.gateCount * config.hiddenSize
   }
 
   /// Adds `b_ih + b_hh` to every projected row; for GRU the `b_hn` part
@@ -232,11 +251,13 @@ package struct Engine<T: EngineScalar> {
     _ offsets: ParameterLayout.Recurrent, rows: Int, to xw: UnsafeMutablePointer<T>
   ) {
     let gh = config.cell.gateCount * config.hiddenSize
-    let folded = config.cell == .gru ? 2 * config.hiddenSize : gh
+    let folded = foldedBiases
     let bih = parameters + offsets.biasIH
     let bhh = parameters + offsets.biasHH
     if T.self == Float.self {
-      srnn_add_bias_rows(f32(xw), Int64(rows), Int64(gh), f32(bih), f32(bhh), Int64(folded))
+      srnn_add_bias_rows(
+        f32(xw), Int64(rows), Int64(gh), f32(bih), f32(bhh), Int64(folded),
+        Int32(Recurrence.teamSize()))
       return
     }
     for r in 0..<rows {
