@@ -27,22 +27,32 @@ libdir=$(dirname "$(dirname "$pc")")
 echo "installed into $prefix; libdir $libdir"
 ls -l "$libdir" "$prefix/include"
 
-# The library and its symlink chain: libseqrnn.so -> libseqrnn.so.0 ->
-# libseqrnn.so.0.1.0 (a regular file).
-[[ -f $libdir/libseqrnn.so.0.1.0 && ! -L $libdir/libseqrnn.so.0.1.0 ]] ||
-  { echo "FAIL: libseqrnn.so.0.1.0 missing or not a regular file"; exit 1; }
-[[ $(readlink "$libdir/libseqrnn.so.0") == libseqrnn.so.0.1.0 ]] ||
-  { echo "FAIL: libseqrnn.so.0 is not a symlink to libseqrnn.so.0.1.0"; exit 1; }
-[[ $(readlink "$libdir/libseqrnn.so") == libseqrnn.so.0 ]] ||
-  { echo "FAIL: libseqrnn.so is not a symlink to libseqrnn.so.0"; exit 1; }
 [[ -f $prefix/include/seqrnn.h ]] ||
   { echo "FAIL: seqrnn.h not installed"; exit 1; }
+# The installed header's version, which the file names and seqrnn.pc must carry.
+part() { sed -n "s/^#define SEQRNN_VERSION_$1 \([0-9]*\)$/\1/p" "$prefix/include/seqrnn.h"; }
+expected=$(part MAJOR).$(part MINOR).$(part PATCH)
+echo "header version $expected"
+[[ $expected =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] ||
+  { echo "FAIL: cannot read the version from seqrnn.h"; exit 1; }
+
+# The library and its symlink chain: libseqrnn.so -> libseqrnn.so.MAJOR ->
+# libseqrnn.so.MAJOR.MINOR.PATCH (a regular file).
+real=libseqrnn.so.$expected
+soname=libseqrnn.so.$(part MAJOR)
+[[ -f $libdir/$real && ! -L $libdir/$real ]] ||
+  { echo "FAIL: $real missing or not a regular file"; exit 1; }
+[[ $(readlink "$libdir/$soname") == "$real" ]] ||
+  { echo "FAIL: $soname is not a symlink to $real"; exit 1; }
+[[ $(readlink "$libdir/libseqrnn.so") == "$soname" ]] ||
+  { echo "FAIL: libseqrnn.so is not a symlink to $soname"; exit 1; }
 
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
 flags=$(pkg-config --cflags --libs seqrnn)
 version=$(pkg-config --modversion seqrnn)
 echo "pkg-config: $flags (version $version)"
-[[ $version == 0.1.0 ]] || { echo "FAIL: pkg-config version $version"; exit 1; }
+[[ $version == "$expected" ]] ||
+  { echo "FAIL: pkg-config version $version, header $expected"; exit 1; }
 
 # shellcheck disable=SC2086 # the flags are meant to split
 "$cc" -std=c99 -Wall -Wextra -Werror -pedantic "$app_source" -o "$prefix/app" $flags
