@@ -36,7 +36,7 @@ extern "C" {
  * ------------------------------------------------------------------------- */
 
 #define SEQRNN_VERSION_MAJOR 0
-#define SEQRNN_VERSION_MINOR 3
+#define SEQRNN_VERSION_MINOR 4
 #define SEQRNN_VERSION_PATCH 0
 /** MAJOR * 10000 + MINOR * 100 + PATCH; compare with seqrnn_version_number().
  */
@@ -1047,6 +1047,12 @@ typedef struct seqrnn_seq2seq_params {
   float sampling_decay;        /**< see seqrnn_sampling_schedule; default 0 */
   int32_t sampling_from_model; /**< 1: feed back a sample from the softmax
                                     instead of the arg-max; default 0 */
+  float dropout;               /**< on the outputs of every layer but the last,
+                                    in both stacks, in [0, 1); training steps
+                                    and compute_gradients only; default 0 */
+  float recurrent_dropout;     /**< variational dropout on the previous hidden
+                                    state in both stacks, in [0, 1); default 0
+                                    (the masks come from train.seed) */
 } seqrnn_seq2seq_params;
 
 /** The default seq2seq parameters (see the field comments). */
@@ -1091,7 +1097,8 @@ seqrnn_status seqrnn_seq2seq_train_step(seqrnn_seq2seq *model,
                                         float *out_loss);
 
 /** Teacher-forced loss and gradients without an update (no scheduled
- *  sampling); read them with seqrnn_seq2seq_get_gradient. */
+ *  sampling; dropout, when set, acts with fresh masks as in a training
+ *  step); read them with seqrnn_seq2seq_get_gradient. */
 seqrnn_status seqrnn_seq2seq_compute_gradients(
     seqrnn_seq2seq *model, const seqrnn_seq2seq_batch *batch, float *out_loss);
 

@@ -33,7 +33,8 @@ private func cParams(_ model: Seq2Seq) -> seqrnn_seq2seq_params {
     init: c.initialization.rawValue, seed: c.seed, train: cTrainParams(model.options),
     sampling_schedule: s.kind.rawValue, sampling_start: Float(s.start),
     sampling_end: Float(s.end), sampling_decay: Float(s.decay),
-    sampling_from_model: s.sampleFromModel ? 1 : 0)
+    sampling_from_model: s.sampleFromModel ? 1 : 0, dropout: c.dropout,
+    recurrent_dropout: c.recurrentDropout)
 }
 
 /// Swift configuration from the C struct, rejecting unknown enum values.
@@ -59,7 +60,8 @@ private func configuration(_ p: seqrnn_seq2seq_params) throws(SeqRNNError) -> Se
     cell: cell, sourceVocabSize: Int(p.source_vocab_size),
     targetVocabSize: Int(p.target_vocab_size), embeddingSize: Int(p.embedding_size),
     hiddenSize: Int(p.hidden_size), numLayers: Int(p.num_layers), attention: attention,
-    bosID: Int(p.bos_id), eosID: Int(p.eos_id), seed: p.seed)
+    bosID: Int(p.bos_id), eosID: Int(p.eos_id), dropout: p.dropout,
+    recurrentDropout: p.recurrent_dropout, seed: p.seed)
   c.initialization = initialization
   return c
 }
@@ -140,7 +142,7 @@ public func seqrnn_seq2seq_default_params() -> seqrnn_seq2seq_params {
     eos_id: Int32(c.eosID), init: c.initialization.rawValue, seed: c.seed,
     train: seqrnn_train_default_params(), sampling_schedule: s.kind.rawValue,
     sampling_start: Float(s.start), sampling_end: Float(s.end), sampling_decay: Float(s.decay),
-    sampling_from_model: 0)
+    sampling_from_model: 0, dropout: c.dropout, recurrent_dropout: c.recurrentDropout)
 }
 
 /// `seqrnn_seq2seq_create`.

@@ -3,7 +3,8 @@
 // LSTM/GRU/tanh × {no attention, dot, general} × {1, 2 layers}, on a batch padded in both the
 // source and the target; the float32 model against the probe; scheduled-sampling schedules;
 // greedy and beam decoding (width 1 is greedy, a wide beam is exhaustive search, scores are the
-// sequences' log-probabilities); files and errors.
+// sequences' log-probabilities); dropout (gradients through fixed masks, the float32 model's
+// masks, evaluation without them); files and errors.
 //
 // Tolerance and step as GradientCheckTests (see there): h = 1e-6 in float64, accept
 // |analytic - numeric| <= 1e-6 + 1e-5·|numeric|.
@@ -112,6 +113,60 @@ func seq2seqFloatMatchesDouble(_ c: Seq2SeqCase) throws {
       #expect(abs(Double(g[i]) - expected) <= 1e-5 + 1e-3 * abs(expected), "\(info.name)[\(i)]")
     }
   }
+}
+
+/// Two layers, so both dropouts act: between the layers and on the recurrent state.
+private func droppingConfiguration(_ cell: CellType) -> Seq2SeqConfiguration {
+  var c = Seq2SeqCase(cell: cell, attention: .general, layers: 2).configuration
+  c.dropout = 0.4
+  c.recurrentDropout = 0.3
+  return c
+}
+
+@Test(
+  "seq2seq gradients through dropout masks match finite differences",
+  arguments: [CellType.lstm, .gru])
+func seq2seqGradientsWithDropout(_ cell: CellType) throws {
+  try checkGradients(droppingConfiguration(cell), paddedBatch)
+}
+
+@Test("a training step drops with its own masks; evaluation does not drop")
+func seq2seqDropoutActsInTrainingOnly() throws {
+  let config = droppingConfiguration(.lstm)
+  var options = TrainingOptions()
+  options.seed = 41
+  let model = try Seq2Seq(config, options: options)
+  var plain = config
+  plain.dropout = 0
+  plain.recurrentDropout = 0
+  let twin = try Seq2Seq(plain, options: options)
+  let parameters = try doubleParameters(model)
+  #expect(try parameters == doubleParameters(twin))
+
+  // The float32 step uses the masks the probe draws from options.seed + 1: loss and
+  // gradients agree with the float64 pass through those masks, and differ from no dropout.
+  let loss = try model.computeGradients(paddedBatch)
+  let probe = try Seq2SeqProbe.evaluate(
+    configuration: config, parameters: parameters, batch: paddedBatch, maskSeed: 42)
+  #expect(abs(Double(loss) - probe.loss) <= 1e-5 * abs(probe.loss))
+  for info in model.tensorInfos {
+    let g = try model.gradient(named: info.name)
+    for i in 0..<info.count {
+      let expected = probe.gradients[info.name]![i]
+      #expect(abs(Double(g[i]) - expected) <= 1e-5 + 1e-3 * abs(expected), "\(info.name)[\(i)]")
+    }
+  }
+  let undropped = try twin.computeGradients(paddedBatch)
+  #expect(abs(loss - undropped) > 1e-4, "dropout changed nothing: \(loss) vs \(undropped)")
+  // The next step draws new masks.
+  #expect(try model.computeGradients(paddedBatch) != loss)
+
+  // Evaluation, logits and decoding see every unit.
+  #expect(try model.evaluate(paddedBatch) == twin.evaluate(paddedBatch))
+  #expect(try model.logits(paddedBatch).logits == twin.logits(paddedBatch).logits)
+  #expect(
+    try model.decodeGreedy(paddedBatch, maxLength: 4)
+      == twin.decodeGreedy(paddedBatch, maxLength: 4))
 }
 
 @Test("scheduled-sampling schedules give Bengio et al.'s values")
@@ -274,7 +329,9 @@ func seq2seqLearnsReversal() throws {
 
 @Test("seq2seq files round-trip and errors are precise")
 func seq2seqFilesAndErrors() throws {
-  let config = Seq2SeqCase(cell: .gru, attention: .general, layers: 2).configuration
+  var config = Seq2SeqCase(cell: .gru, attention: .general, layers: 2).configuration
+  config.dropout = 0.25
+  config.recurrentDropout = 0.125
   let model = try Seq2Seq(config)
   let path = NSTemporaryDirectory() + "/seqrnn-s2s-\(getpid()).safetensors"
   defer { unlink(path) }
@@ -310,4 +367,12 @@ func seq2seqFilesAndErrors() throws {
   var wrong = config
   wrong.eosID = wrong.bosID
   #expect(throws: SeqRNNError.self) { try Seq2Seq(wrong) }
+  for rate in [Float(1), -0.1, .nan] {
+    wrong = config
+    wrong.dropout = rate
+    #expect(throws: SeqRNNError.self) { try Seq2Seq(wrong) }
+    wrong = config
+    wrong.recurrentDropout = rate
+    #expect(throws: SeqRNNError.self) { try Seq2Seq(wrong) }
+  }
 }

@@ -3,7 +3,8 @@
  * their errors, training on a small transduction task until greedy and beam
  * decoding reproduce it, logits consistent with the loss and with the output
  * bias gradient, beam width 1 equal to greedy, scheduled-sampling ratios,
- * files, tensors, and a clear status for every kind of bad input.
+ * dropout (in training passes only, kept in files), files, tensors, and a
+ * clear status for every kind of bad input.
  */
 #include "test_util.h"
 
@@ -317,6 +318,62 @@ static void test_errors(void) {
   seqrnn_seq2seq_free(m);
 }
 
+/* Dropout: defaults off, bad rates refused, fresh masks in every training
+ * pass, none in evaluation, and the rates survive a file. */
+static void test_dropout(void) {
+  seqrnn_seq2seq_params p = seqrnn_seq2seq_default_params();
+  CHECK(p.dropout == 0 && p.recurrent_dropout == 0);
+  seqrnn_seq2seq *m = NULL;
+  const float bad[] = {1.0f, -0.1f, NAN};
+  for (int i = 0; i < 3; i++) {
+    p = small_params(SEQRNN_ATTENTION_DOT);
+    p.dropout = bad[i];
+    EXPECT_STATUS(SEQRNN_E_INVALID_ARGUMENT, seqrnn_seq2seq_create(&p, &m));
+    p = small_params(SEQRNN_ATTENTION_DOT);
+    p.recurrent_dropout = bad[i];
+    EXPECT_STATUS(SEQRNN_E_INVALID_ARGUMENT, seqrnn_seq2seq_create(&p, &m));
+  }
+  p = small_params(SEQRNN_ATTENTION_DOT);
+  p.num_layers = 2;
+  p.dropout = 0.5f;
+  p.recurrent_dropout = 0.25f;
+  EXPECT_OK(seqrnn_seq2seq_create(&p, &m));
+  if (m == NULL)
+    return;
+  seqrnn_seq2seq_params q;
+  EXPECT_OK(seqrnn_seq2seq_get_params(m, &q));
+  CHECK(q.dropout == 0.5f && q.recurrent_dropout == 0.25f);
+
+  uint64_t rng = 11;
+  int32_t source[B * S], target[B * S];
+  int64_t lengths[B];
+  make_batch(&rng, source, lengths, target);
+  seqrnn_seq2seq_batch batch = {B, S, source, lengths, S, target, lengths};
+  float first = 0, second = 0;
+  EXPECT_OK(seqrnn_seq2seq_compute_gradients(m, &batch, &first));
+  EXPECT_OK(seqrnn_seq2seq_compute_gradients(m, &batch, &second));
+  CHECK(first != second); /* new masks each pass */
+  seqrnn_evaluation e1, e2;
+  EXPECT_OK(seqrnn_seq2seq_evaluate(m, &batch, &e1));
+  EXPECT_OK(seqrnn_seq2seq_evaluate(m, &batch, &e2));
+  CHECK(e1.loss == e2.loss); /* no masks */
+
+  const char *path = "test_seq2seq_dropout.safetensors";
+  EXPECT_OK(seqrnn_seq2seq_save(m, path));
+  seqrnn_seq2seq *loaded = NULL;
+  EXPECT_OK(seqrnn_seq2seq_load(path, NULL, &loaded));
+  if (loaded != NULL) {
+    EXPECT_OK(seqrnn_seq2seq_get_params(loaded, &q));
+    CHECK(q.dropout == 0.5f && q.recurrent_dropout == 0.25f);
+    seqrnn_evaluation e3;
+    EXPECT_OK(seqrnn_seq2seq_evaluate(loaded, &batch, &e3));
+    CHECK(e3.loss == e1.loss);
+    seqrnn_seq2seq_free(loaded);
+  }
+  remove(path);
+  seqrnn_seq2seq_free(m);
+}
+
 static void test_train_without_attention(void) {
   test_train_and_decode(SEQRNN_ATTENTION_NONE);
 }
@@ -332,5 +389,6 @@ int main(void) {
   TU_RUN(test_train_without_attention);
   TU_RUN(test_train_with_dot_attention);
   TU_RUN(test_errors);
+  TU_RUN(test_dropout);
   return tu_finish("test_seq2seq");
 }

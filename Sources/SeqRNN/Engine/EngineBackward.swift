@@ -28,8 +28,8 @@ extension Engine {
       true, false, o, width, rows, 1, dLogits, o, tape.headInput, width, 1,
       gradients + layout.headWeight, width)
     addColumnSums(dLogits, rows: rows, columns: o, into: gradients + layout.headBias)
-    var dOutputs = scratch.layerGradients.0
-    var dInputs = scratch.layerGradients.1
+    let dOutputs = scratch.layerGradients.0
+    let dInputs = scratch.layerGradients.1
     let dHead: UnsafeMutablePointer<T> =
       config.outputMode == .sequence ? dOutputs : scratch.headInputGradients
     gemm(
@@ -48,6 +48,45 @@ extension Engine {
     }
 
     let wantInputGradient = config.usesTokens || featureGradients != nil
+    let dInput = backwardLayers(
+      input, tape: tape, scratch: scratch, outputGradients: dOutputs, spare: dInputs,
+      gradients: gradients, masks: masks, wantInputGradient: wantInputGradient)
+    guard wantInputGradient else { return }
+    let e = config.embeddingOrInputSize
+    scatterEmbeddingGradients(input, from: dInput, into: gradients)
+    if let featureGradients {
+      for i in 0..<b {
+        for s in 0..<t {
+          let dst = featureGradients + (i * t + s) * e
+          if s < input.lengths[i] {
+            dst.update(from: dInput + (s * b + i) * e, count: e)
+          } else {
+            dst.update(repeating: 0, count: e)
+          }
+        }
+      }
+    }
+  }
+
+  /// BPTT through every layer, top to bottom, from `outputGradients` (the
+  /// top layer's, time-major `[T][B][D*H]`; overwritten); `spare` is a
+  /// second buffer of the same size. Returns the buffer that then holds
+  /// dL/d(layer-0 input), time-major (not computed for layer 0 without
+  /// `wantInputGradient`). `carryIn` / `carryOut` are the final-state
+  /// gradients seeding each direction and the initial-state gradients it
+  /// leaves (`[L*D][B][H]` each; see `backwardDirection`).
+  func backwardLayers(
+    _ input: EngineInput, tape: Tape<T>, scratch: BackwardScratch<T>,
+    outputGradients: UnsafeMutablePointer<T>, spare: UnsafeMutablePointer<T>,
+    gradients: UnsafeMutablePointer<T>, masks: Regularizer?, wantInputGradient: Bool,
+    carryIn: (h: UnsafePointer<T>?, c: UnsafePointer<T>?) = (nil, nil),
+    carryOut: (h: UnsafeMutablePointer<T>?, c: UnsafeMutablePointer<T>?) = (nil, nil)
+  ) -> UnsafeMutablePointer<T> {
+    let (b, t, h) = (input.batchSize, input.seqLen, config.hiddenSize)
+    let d = config.directions
+    let isLSTM = config.cell == .lstm
+    var dOutputs = outputGradients
+    var dInputs = spare
     for layer in stride(from: config.numLayers - 1, through: 0, by: -1) {
       let inWidth = config.layerInputSize(layer)
       // The layer read the previous layer's outputs after dropout.
@@ -57,39 +96,37 @@ extension Engine {
         : UnsafePointer(tape.droppedOutputs[layer - 1] ?? tape.layerOutputs[layer - 1])
       let needInput = layer > 0 || wantInputGradient
       for direction in 0..<d {
+        let slot = (layer * d + direction) * b * h
         backwardDirection(
           layer: layer, direction: direction, input: input, tape: tape, scratch: scratch,
           outputGradient: dOutputs, layerInput: layerInput, inputWidth: inWidth,
           inputGradient: needInput ? dInputs : nil, accumulate: direction > 0,
-          gradients: gradients, masks: masks)
+          gradients: gradients, masks: masks,
+          carryIn: (carryIn.h.map { $0 + slot }, isLSTM ? carryIn.c.map { $0 + slot } : nil),
+          carryOut: (carryOut.h.map { $0 + slot }, isLSTM ? carryOut.c.map { $0 + slot } : nil))
       }
       if layer > 0, let mask = masks?.layerMasks[layer - 1] {
         multiply(dInputs, by: mask, into: dInputs, count: t * b * inWidth)
       }
       swap(&dOutputs, &dInputs)
     }
-    // dOutputs now holds dL/d(layer-0 input), time-major.
-    guard wantInputGradient else { return }
+    return dOutputs
+  }
+
+  /// Adds each valid position's row of `inputGradients` (dL/d(layer-0
+  /// input), time-major) to the embedding row of its token (token models).
+  func scatterEmbeddingGradients(
+    _ input: EngineInput, from inputGradients: UnsafePointer<T>,
+    into gradients: UnsafeMutablePointer<T>
+  ) {
+    guard let tokens = input.tokens, let embedding = layout.embedding else { return }
+    let (b, t) = (input.batchSize, input.seqLen)
     let e = config.embeddingOrInputSize
-    if let tokens = input.tokens, let embedding = layout.embedding {
-      for s in 0..<t {
-        for i in 0..<b where s < input.lengths[i] {
-          let row = gradients + embedding + Int(tokens[i * t + s]) * e
-          let g = dOutputs + (s * b + i) * e
-          for k in 0..<e { row[k] += g[k] }
-        }
-      }
-    }
-    if let featureGradients {
-      for i in 0..<b {
-        for s in 0..<t {
-          let dst = featureGradients + (i * t + s) * e
-          if s < input.lengths[i] {
-            dst.update(from: dOutputs + (s * b + i) * e, count: e)
-          } else {
-            dst.update(repeating: 0, count: e)
-          }
-        }
+    for s in 0..<t {
+      for i in 0..<b where s < input.lengths[i] {
+        let row = gradients + embedding + Int(tokens[i * t + s]) * e
+        let g = inputGradients + (s * b + i) * e
+        for k in 0..<e { row[k] += g[k] }
       }
     }
   }
@@ -212,6 +249,8 @@ extension Engine {
     // gradients, so they add nothing.
     var previousStates = UnsafePointer(states + (direction == 0 ? 0 : b * h))
     let rows = t * b
+    // The scratch must have been prepared for training when masks are given.
+    assert(recurrentMask == nil || scratch.maskedStates != nil, "scratch not prepared for masks")
     if let recurrentMask, let masked = scratch.maskedStates {
       for r in 0..<rows {
         let m = recurrentMask + (r % b) * h

@@ -29,6 +29,9 @@ public final class Seq2Seq: @unchecked Sendable {
   var schedule: LearningRateSchedule
   /// Scheduled sampling's coins and samples.
   var random: SeededGenerator
+  /// Dropout masks of the training steps (seeded with `options.seed + 1`,
+  /// apart from scheduled sampling's stream).
+  let masks: Seq2SeqMasks
   let pass: Seq2SeqPass<Float>
 
   /// Creates a model with freshly initialised weights (from
@@ -55,6 +58,7 @@ public final class Seq2Seq: @unchecked Sendable {
       options: options, count: layout.totalCount, tensorCount: layout.tensors.count)
     schedule = LearningRateSchedule(options: options)
     random = SeededGenerator(seed: options.seed)
+    masks = Seq2SeqMasks(seed: options.seed &+ 1)
     pass = Seq2SeqPass(config: configuration, layout: layout)
     initialize()
   }
@@ -131,7 +135,8 @@ public final class Seq2Seq: @unchecked Sendable {
   }
 
   /// One training step: (scheduled-sampling pass,) forward, backward,
-  /// clipping, optimizer update. Returns the mean per-token loss before the
+  /// clipping, optimizer update, with fresh dropout masks when the
+  /// configuration drops. Returns the mean per-token loss before the
   /// update. A non-finite loss or gradient refuses the step and leaves the
   /// model unchanged.
   @discardableResult
@@ -150,7 +155,8 @@ public final class Seq2Seq: @unchecked Sendable {
   }
 
   /// Teacher-forced loss and gradients of a batch without an update (no
-  /// scheduled sampling); read them with `gradient(named:)`.
+  /// scheduled sampling; dropout acts, with fresh masks, as in a training
+  /// step); read them with `gradient(named:)`.
   @discardableResult
   public func computeGradients(_ batch: Seq2SeqBatch) throws(SeqRNNError) -> Float {
     try computeGradients(validated: batch.validated(configuration, needTargets: true), ratio: 1)
@@ -161,6 +167,13 @@ public final class Seq2Seq: @unchecked Sendable {
   {
     let p = UnsafePointer(parameters.pointer)
     try pass.load(batch)
+    // Training passes drop with fresh masks (the predictions scheduled
+    // sampling feeds back included, as in a model in training mode).
+    if Seq2SeqMasks.isActive(configuration) {
+      try masks.prepare(configuration, for: pass)
+      pass.masks = masks
+    }
+    defer { pass.masks = nil }
     if ratio < 1 {
       try mixInPredictions(ratio: ratio)
       try pass.decode(p)  // the encoder's pass still holds

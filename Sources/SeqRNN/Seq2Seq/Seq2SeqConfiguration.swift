@@ -23,7 +23,8 @@ public enum AttentionKind: Int32, Sendable, CaseIterable {
 ///
 /// Encoder and decoder are unidirectional stacks of the same cell, depth and
 /// width, so the decoder starts from the encoder's final states layer by
-/// layer (`h`, and `c` for LSTM). Target sequences are given without BOS and
+/// layer (`h`, and `c` for LSTM). Dropout, when set, acts in both stacks
+/// during training steps only. Target sequences are given without BOS and
 /// EOS: the decoder reads `BOS y_1 ... y_n` and is trained to emit
 /// `y_1 ... y_n EOS`.
 public struct Seq2SeqConfiguration: Sendable, Equatable {
@@ -45,6 +46,13 @@ public struct Seq2SeqConfiguration: Sendable, Equatable {
   public var bosID: Int
   /// Target id that ends a decoded sequence.
   public var eosID: Int
+  /// Dropout on the outputs of every layer but the last, in both stacks
+  /// (PyTorch's `nn.LSTM(dropout=)`), in `[0, 1)`.
+  public var dropout: Float = 0
+  /// Variational dropout on the previous hidden state entering `W_hh` in
+  /// both stacks: one mask per sequence, layer and direction, reused at
+  /// every step, in `[0, 1)`.
+  public var recurrentDropout: Float = 0
   /// Initialisation of the recurrent layers.
   public var initialization: InitializationScheme = .pytorch
   /// Seed of the weight initialisation.
@@ -54,7 +62,7 @@ public struct Seq2SeqConfiguration: Sendable, Equatable {
   public init(
     cell: CellType = .lstm, sourceVocabSize: Int, targetVocabSize: Int, embeddingSize: Int = 0,
     hiddenSize: Int = 64, numLayers: Int = 1, attention: AttentionKind = .none, bosID: Int = 1,
-    eosID: Int = 2, seed: UInt64 = 0
+    eosID: Int = 2, dropout: Float = 0, recurrentDropout: Float = 0, seed: UInt64 = 0
   ) {
     self.cell = cell
     self.sourceVocabSize = sourceVocabSize
@@ -65,6 +73,8 @@ public struct Seq2SeqConfiguration: Sendable, Equatable {
     self.attention = attention
     self.bosID = bosID
     self.eosID = eosID
+    self.dropout = dropout
+    self.recurrentDropout = recurrentDropout
     self.seed = seed
   }
 
@@ -84,6 +94,8 @@ public struct Seq2SeqConfiguration: Sendable, Equatable {
       numLayers: numLayers, bidirectional: false, outputSize: 1, outputMode: .sequence,
       loss: .meanSquaredError, seed: seed)
     c.initialization = initialization
+    c.dropout = dropout
+    c.recurrentDropout = recurrentDropout
     return c
   }
 

@@ -19,6 +19,8 @@ enum Seq2SeqFile {
       ("attention", .string(c.attention.name)),
       ("bos_id", .number(Double(c.bosID))),
       ("eos_id", .number(Double(c.eosID))),
+      ("dropout", .number(Double(c.dropout))),
+      ("recurrent_dropout", .number(Double(c.recurrentDropout))),
       ("init", .string(c.initialization.name)),
       ("seed", .string(String(c.seed))),
     ])
@@ -50,6 +52,17 @@ enum Seq2SeqFile {
       attention: try named("attention", \AttentionKind.name), bosID: try integer("bos_id"),
       eosID: try integer("eos_id"), seed: seed)
     config.initialization = try named("init", \InitializationScheme.name)
+    // Fields added in 0.4 are optional, so earlier files still load.
+    for (key, path) in [
+      ("dropout", \Seq2SeqConfiguration.dropout),
+      ("recurrent_dropout", \Seq2SeqConfiguration.recurrentDropout),
+    ] {
+      guard let value = json[key] else { continue }
+      guard let number = value.doubleValue else {
+        throw .badFormat("config field '\(key)' is not a number")
+      }
+      config[keyPath: path] = Float(number)
+    }
     return config
   }
 }

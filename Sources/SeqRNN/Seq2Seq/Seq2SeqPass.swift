@@ -24,6 +24,11 @@ final class Seq2SeqPass<T: EngineScalar> {
   private let tokens = Arena<Int32>()
   private let states = Arena<T>()
 
+  /// The dropout masks of a training step (nil: none, as in evaluation and
+  /// decoding); set by the trainer after `load`, used by every pass until
+  /// cleared.
+  var masks: Seq2SeqMasks?
+
   /// Sizes of the current batch: sequences, source steps, decoder steps
   /// (longest target + 1).
   private(set) var batchSize = 0
@@ -162,7 +167,7 @@ final class Seq2SeqPass<T: EngineScalar> {
   /// The encoder over the loaded sources; its final states become the
   /// decoder's initial states.
   func encode(_ parameters: UnsafePointer<T>) throws(SeqRNNError) {
-    try engines(parameters).encoder.forward(encoderInput, tape: encoderTape)
+    try engines(parameters).encoder.forward(encoderInput, tape: encoderTape, masks: masks?.encoder)
     Self.copyFinalStates(
       encoderTape, config: config, batch: batchSize, steps: sourceSteps, h: initialH,
       c: initialC)
@@ -171,7 +176,7 @@ final class Seq2SeqPass<T: EngineScalar> {
   /// The decoder and head over the loaded decoder inputs, after `encode`
   /// (scheduled sampling changes the decoder inputs, not the encoder's).
   func decode(_ parameters: UnsafePointer<T>) throws(SeqRNNError) {
-    try engines(parameters).decoder.forward(decoderInput, tape: decoderTape)
+    try engines(parameters).decoder.forward(decoderInput, tape: decoderTape, masks: masks?.decoder)
     try head.forward(
       parameters, decoderOutputs: decoderTape.layerOutputs[config.numLayers - 1],
       encoderOutputs: encoderTape.layerOutputs[config.numLayers - 1],
@@ -216,14 +221,17 @@ final class Seq2SeqPass<T: EngineScalar> {
       parameters, gradients: gradients, decoderOutputs: decoderTape.layerOutputs[last],
       encoderOutputs: encoderTape.layerOutputs[last], sourceLengths: sourceLengths,
       batch: batchSize, sourceSteps: sourceSteps, steps: decoderSteps)
-    try decoderScratch.prepare(config.decoder, batchSize: batchSize, seqLen: decoderSteps)
+    try decoderScratch.prepare(
+      config.decoder, batchSize: batchSize, seqLen: decoderSteps, training: masks != nil)
     let isLSTM = config.cell == .lstm
     decoder.backward(
       decoderInput, tape: decoderTape, scratch: decoderScratch,
       topOutputGradients: UnsafePointer(head.decoderOutputGradients),
       finalStateGradients: (nil, nil), gradients: gradients + layout.decoderBase,
-      initialStateGradients: (initialHGradient, isLSTM ? initialCGradient : nil))
-    try encoderScratch.prepare(config.encoder, batchSize: batchSize, seqLen: sourceSteps)
+      initialStateGradients: (initialHGradient, isLSTM ? initialCGradient : nil),
+      masks: masks?.decoder)
+    try encoderScratch.prepare(
+      config.encoder, batchSize: batchSize, seqLen: sourceSteps, training: masks != nil)
     encoder.backward(
       encoderInput, tape: encoderTape, scratch: encoderScratch,
       topOutputGradients: config.attention == .none
@@ -231,7 +239,8 @@ final class Seq2SeqPass<T: EngineScalar> {
       finalStateGradients: (
         UnsafePointer(initialHGradient), isLSTM ? UnsafePointer(initialCGradient) : nil
       ),
-      gradients: gradients + layout.encoderBase, initialStateGradients: (nil, nil))
+      gradients: gradients + layout.encoderBase, initialStateGradients: (nil, nil),
+      masks: masks?.encoder)
   }
 
   /// The arg-max of each valid position's logits, `[B][T']` (0 on padding).

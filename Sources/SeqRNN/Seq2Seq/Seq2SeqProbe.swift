@@ -5,10 +5,13 @@ package enum Seq2SeqProbe {
   /// Teacher-forced mean per-token loss and the gradient of every named
   /// tensor, for `parameters` given by name. With `decoderInputs`
   /// (`[B][longest target + 1]`), those replace the decoder's inputs after
-  /// step 0, as scheduled sampling does.
+  /// step 0, as scheduled sampling does. When the configuration drops,
+  /// the masks are the first ones `Seq2SeqMasks(seed: maskSeed)` draws: the
+  /// same on every call (a training model's first step uses
+  /// `options.seed + 1`).
   package static func evaluate(
     configuration: Seq2SeqConfiguration, parameters: [String: [Double]], batch: Seq2SeqBatch,
-    decoderInputs: [Int32]? = nil
+    decoderInputs: [Int32]? = nil, maskSeed: UInt64 = 1
   ) throws(SeqRNNError) -> (loss: Double, gradients: [String: [Double]]) {
     try configuration.validate()
     let layout = Seq2SeqLayout(configuration)
@@ -27,6 +30,11 @@ package enum Seq2SeqProbe {
           pass.setDecoderInput(sequence: b, step: t, decoderInputs[b * pass.decoderSteps + t])
         }
       }
+    }
+    if Seq2SeqMasks.isActive(configuration) {
+      let masks = Seq2SeqMasks(seed: maskSeed)
+      try masks.prepare(configuration, for: pass)
+      pass.masks = masks
     }
     try pass.forward(flat.pointer)
     let result = pass.loss(withGradients: true)

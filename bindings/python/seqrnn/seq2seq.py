@@ -89,8 +89,11 @@ class Seq2Seq:
     vocabulary includes ``bos_id`` and ``eos_id``); ``cell`` ("lstm", "gru",
     "rnn_tanh", "rnn_relu"), ``hidden_size``, ``embedding_size`` (0: the
     hidden size), ``num_layers``, ``attention`` (None, "dot", "general"),
-    ``seed`` (weights); training: ``optimizer``, ``lr``, ``clip_norm``,
-    ``weight_decay``; scheduled sampling: ``sampling`` (None, "constant",
+    ``seed`` (weights), ``dropout`` (between the layers of both stacks) and
+    ``recurrent_dropout`` (variational, on both stacks' previous hidden
+    state), both in [0, 1) and active only in training steps and
+    :meth:`compute_gradients`; training: ``optimizer``, ``lr``,
+    ``clip_norm``, ``weight_decay``; scheduled sampling: ``sampling`` (None, "constant",
     "linear", "exponential", "inverse_sigmoid"), ``sampling_start``,
     ``sampling_end``, ``sampling_decay`` (per training step; see
     :meth:`teacher_forcing_ratio`), ``sampling_from_model`` (feed back a sample
@@ -111,6 +114,8 @@ class Seq2Seq:
         eos_id: int = 2,
         seed: int = 0,
         init: str = "pytorch",
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
         optimizer: str = "adam",
         lr: float = 1e-3,
         clip_norm: float = 0.0,
@@ -138,6 +143,8 @@ class Seq2Seq:
             eos_id=eos_id,
             seed=seed,
             init=_choice(_INITS, init, "init"),
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
             optimizer=_choice(_OPTIMIZERS, optimizer, "optimizer"),
             learning_rate=lr,
             clip_norm=clip_norm,
@@ -377,7 +384,8 @@ class Seq2Seq:
     def compute_gradients(
         self, sources: TokenSequences, targets: TokenSequences
     ) -> float:
-        """Teacher-forced loss and gradients without an update."""
+        """Teacher-forced loss and gradients without an update (dropout acts,
+        with fresh masks, as in a training step)."""
         return float(self._m.compute_gradients(*self._batch(sources, targets)))
 
     def save(self, path: str | os.PathLike) -> None:

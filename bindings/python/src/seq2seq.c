@@ -73,6 +73,8 @@ static const struct {
     F("sampling_end", F32, sampling_end),
     F("sampling_decay", F32, sampling_decay),
     F("sampling_from_model", FLAG, sampling_from_model),
+    F("dropout", F32, dropout),
+    F("recurrent_dropout", F32, recurrent_dropout),
 #undef F
 };
 

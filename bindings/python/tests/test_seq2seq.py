@@ -1,7 +1,8 @@
 """seqrnn.Seq2Seq against a numpy reference of the whole forward pass (encoder,
 decoder from the encoder's final states, Luong attention masked by source
 lengths, output layer), greedy decoding against a numpy greedy decoder, beam
-width 1 against greedy, the scheduled-sampling schedules, files, and errors."""
+width 1 against greedy, the scheduled-sampling schedules, dropout, files, and
+errors."""
 
 import numpy as np
 import pytest
@@ -214,6 +215,36 @@ def test_files_state_dict_and_gradients(tmp_path):
     assert set(grads) == set(model.state_dict()) and all(
         g.any() for g in grads.values()
     )
+
+
+def test_dropout_acts_in_training_passes_only(tmp_path):
+    kwargs = dict(hidden_size=6, num_layers=2, attention="dot", bos_id=1, eos_id=2)
+    model = seqrnn.Seq2Seq(6, 7, dropout=0.4, recurrent_dropout=0.2, seed=3, **kwargs)
+    twin = seqrnn.Seq2Seq(6, 7, seed=3, **kwargs)
+    params = model.params()
+    assert params["dropout"] == np.float32(0.4)
+    assert params["recurrent_dropout"] == np.float32(0.2)
+    assert twin.params()["dropout"] == 0 and twin.params()["recurrent_dropout"] == 0
+    # Same weights; evaluation sees every unit, so it matches the model without dropout.
+    assert model.evaluate(SOURCES, TARGETS) == twin.evaluate(SOURCES, TARGETS)
+    first = model.compute_gradients(SOURCES, TARGETS)
+    dropped = model.gradients()
+    second = model.compute_gradients(SOURCES, TARGETS)
+    twin.compute_gradients(SOURCES, TARGETS)
+    plain = twin.gradients()
+    assert first != second  # fresh masks every training pass
+    for name in ("encoder.weight_hh_l0", "decoder.weight_hh_l1", "output.weight"):
+        scale = np.abs(plain[name]).max()
+        assert np.abs(dropped[name] - plain[name]).max() > 1e-2 * scale, name
+    path = tmp_path / "dropout.safetensors"
+    model.save(path)
+    loaded = seqrnn.Seq2Seq.load(path)
+    assert loaded.params()["dropout"] == np.float32(0.4)
+    assert loaded.params()["recurrent_dropout"] == np.float32(0.2)
+    for rate in (1.0, -0.1, float("nan")):
+        for name in ("dropout", "recurrent_dropout"):
+            with pytest.raises(seqrnn.InvalidArgumentError, match=name):
+                seqrnn.Seq2Seq(6, 7, **{name: rate})
 
 
 def test_errors(tmp_path):
