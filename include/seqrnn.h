@@ -1053,6 +1053,10 @@ typedef struct seqrnn_seq2seq_params {
   float recurrent_dropout;     /**< variational dropout on the previous hidden
                                     state in both stacks, in [0, 1); default 0
                                     (the masks come from train.seed) */
+  int32_t bidirectional_encoder; /**< 1: the encoder reads each source both
+                                      ways; its two directions are summed
+                                      (attention's inputs, the decoder's
+                                      initial states); default 0 */
 } seqrnn_seq2seq_params;
 
 /** The default seq2seq parameters (see the field comments). */

@@ -34,7 +34,7 @@ private func cParams(_ model: Seq2Seq) -> seqrnn_seq2seq_params {
     sampling_schedule: s.kind.rawValue, sampling_start: Float(s.start),
     sampling_end: Float(s.end), sampling_decay: Float(s.decay),
     sampling_from_model: s.sampleFromModel ? 1 : 0, dropout: c.dropout,
-    recurrent_dropout: c.recurrentDropout)
+    recurrent_dropout: c.recurrentDropout, bidirectional_encoder: c.bidirectionalEncoder ? 1 : 0)
 }
 
 /// Swift configuration from the C struct, rejecting unknown enum values.
@@ -62,6 +62,11 @@ private func configuration(_ p: seqrnn_seq2seq_params) throws(SeqRNNError) -> Se
     hiddenSize: Int(p.hidden_size), numLayers: Int(p.num_layers), attention: attention,
     bosID: Int(p.bos_id), eosID: Int(p.eos_id), dropout: p.dropout,
     recurrentDropout: p.recurrent_dropout, seed: p.seed)
+  guard p.bidirectional_encoder == 0 || p.bidirectional_encoder == 1 else {
+    throw .invalidArgument(
+      "params->bidirectional_encoder must be 0 or 1, got \(p.bidirectional_encoder)")
+  }
+  c.bidirectionalEncoder = p.bidirectional_encoder == 1
   c.initialization = initialization
   return c
 }
@@ -142,7 +147,8 @@ public func seqrnn_seq2seq_default_params() -> seqrnn_seq2seq_params {
     eos_id: Int32(c.eosID), init: c.initialization.rawValue, seed: c.seed,
     train: seqrnn_train_default_params(), sampling_schedule: s.kind.rawValue,
     sampling_start: Float(s.start), sampling_end: Float(s.end), sampling_decay: Float(s.decay),
-    sampling_from_model: 0, dropout: c.dropout, recurrent_dropout: c.recurrentDropout)
+    sampling_from_model: 0, dropout: c.dropout, recurrent_dropout: c.recurrentDropout,
+    bidirectional_encoder: 0)
 }
 
 /// `seqrnn_seq2seq_create`.

@@ -1,6 +1,7 @@
 // Encoder-decoder tests: finite-difference checks of every gradient (encoder, decoder,
 // attention, output, both embeddings) through `Seq2SeqProbe` (the same pass in float64), for
-// LSTM/GRU/tanh × {no attention, dot, general} × {1, 2 layers}, on a batch padded in both the
+// LSTM/GRU/tanh × {no attention, dot, general} × {1, 2 layers}, and with a bidirectional
+// encoder for LSTM/GRU × {no attention, general} × {1, 2 layers}, on a batch padded in both the
 // source and the target; the float32 model against the probe; scheduled-sampling schedules;
 // greedy and beam decoding (width 1 is greedy, a wide beam is exhaustive search, scores are the
 // sequences' log-probabilities); dropout (gradients through fixed masks, the float32 model's
@@ -20,18 +21,31 @@ struct Seq2SeqCase: Sendable, CustomTestStringConvertible {
   var cell: CellType
   var attention: AttentionKind
   var layers: Int
-  var testDescription: String { "\(cell.name) \(attention.name) L\(layers)" }
+  var bidirectional = false
+  var testDescription: String {
+    "\(cell.name) \(attention.name) L\(layers)\(bidirectional ? " bidirectional encoder" : "")"
+  }
 
   var configuration: Seq2SeqConfiguration {
-    Seq2SeqConfiguration(
+    var c = Seq2SeqConfiguration(
       cell: cell, sourceVocabSize: 6, targetVocabSize: 7, embeddingSize: 2, hiddenSize: 3,
       numLayers: layers, attention: attention, bosID: 1, eosID: 2,
       seed: UInt64(cell.rawValue * 10 + attention.rawValue + 100 * Int32(layers)))
+    c.bidirectionalEncoder = bidirectional
+    return c
   }
 
   static let all: [Seq2SeqCase] = [CellType.lstm, .gru, .rnnTanh].flatMap { cell in
     AttentionKind.allCases.flatMap { attention in
       [1, 2].map { Seq2SeqCase(cell: cell, attention: attention, layers: $0) }
+    }
+  }
+
+  static let bidirectional: [Seq2SeqCase] = [CellType.lstm, .gru].flatMap { cell in
+    [AttentionKind.none, .general].flatMap { attention in
+      [1, 2].map {
+        Seq2SeqCase(cell: cell, attention: attention, layers: $0, bidirectional: true)
+      }
     }
   }
 }
@@ -86,7 +100,9 @@ private func checkGradients(
   }
 }
 
-@Test("seq2seq gradients match finite differences", arguments: Seq2SeqCase.all)
+@Test(
+  "seq2seq gradients match finite differences",
+  arguments: Seq2SeqCase.all + Seq2SeqCase.bidirectional)
 func seq2seqGradients(_ c: Seq2SeqCase) throws {
   try checkGradients(c.configuration, paddedBatch)
 }
@@ -99,7 +115,9 @@ func seq2seqGradientsMixedInputs() throws {
   try checkGradients(c, paddedBatch, decoderInputs: inputs)
 }
 
-@Test("the float32 model agrees with the float64 probe", arguments: Seq2SeqCase.all)
+@Test(
+  "the float32 model agrees with the float64 probe",
+  arguments: Seq2SeqCase.all + Seq2SeqCase.bidirectional)
 func seq2seqFloatMatchesDouble(_ c: Seq2SeqCase) throws {
   let model = try Seq2Seq(c.configuration)
   let probe = try Seq2SeqProbe.evaluate(
@@ -332,6 +350,7 @@ func seq2seqFilesAndErrors() throws {
   var config = Seq2SeqCase(cell: .gru, attention: .general, layers: 2).configuration
   config.dropout = 0.25
   config.recurrentDropout = 0.125
+  config.bidirectionalEncoder = true
   let model = try Seq2Seq(config)
   let path = NSTemporaryDirectory() + "/seqrnn-s2s-\(getpid()).safetensors"
   defer { unlink(path) }
@@ -343,6 +362,11 @@ func seq2seqFilesAndErrors() throws {
   }
   #expect(try loaded.evaluate(paddedBatch) == model.evaluate(paddedBatch))
   #expect(model.tensorInfos.map(\.name).contains("encoder.weight_hh_l1"))
+  #expect(model.tensorInfos.map(\.name).contains("encoder.weight_hh_l1_reverse"))
+  #expect(!model.tensorInfos.map(\.name).contains("decoder.weight_hh_l1_reverse"))
+  #expect(
+    model.tensorInfos.reduce(0) { $0 + $1.count } == config.parameterCount,
+    "parameterCount counts the named tensors")
   #expect(model.tensorInfos.map(\.name).contains("attention.linear_in.weight"))
 
   var bad = paddedBatch

@@ -87,8 +87,9 @@ static void test_sampling_ratio(void) {
 }
 
 /* Trains on the reversal task, then checks decoding and the other calls. */
-static void test_train_and_decode(int32_t attention) {
+static void test_train_and_decode(int32_t attention, int32_t bidirectional) {
   seqrnn_seq2seq_params p = small_params(attention);
+  p.bidirectional_encoder = bidirectional;
   p.sampling_schedule = SEQRNN_SAMPLING_LINEAR;
   p.sampling_start = 1;
   p.sampling_end = 0.7f;
@@ -196,7 +197,8 @@ static void test_train_and_decode(int32_t attention) {
     CHECK(memcmp(tokens, again, sizeof again) == 0);
     seqrnn_seq2seq_params q;
     EXPECT_OK(seqrnn_seq2seq_get_params(loaded, &q));
-    CHECK(q.attention == attention && q.hidden_size == 32 && q.eos_id == EOS);
+    CHECK(q.attention == attention && q.hidden_size == 32 && q.eos_id == EOS &&
+          q.bidirectional_encoder == bidirectional);
     seqrnn_seq2seq_free(loaded);
   }
   remove(path);
@@ -375,11 +377,35 @@ static void test_dropout(void) {
 }
 
 static void test_train_without_attention(void) {
-  test_train_and_decode(SEQRNN_ATTENTION_NONE);
+  test_train_and_decode(SEQRNN_ATTENTION_NONE, 0);
 }
 
 static void test_train_with_dot_attention(void) {
-  test_train_and_decode(SEQRNN_ATTENTION_DOT);
+  test_train_and_decode(SEQRNN_ATTENTION_DOT, 0);
+}
+
+/* A bidirectional encoder: its reverse weights exist and train, and the
+ * model learns the task too; 0 and 1 are the only valid flags. */
+static void test_train_with_bidirectional_encoder(void) {
+  seqrnn_seq2seq_params p = small_params(SEQRNN_ATTENTION_DOT);
+  CHECK(p.bidirectional_encoder == 0);
+  seqrnn_seq2seq *m = NULL;
+  p.bidirectional_encoder = 2;
+  EXPECT_STATUS(SEQRNN_E_INVALID_ARGUMENT, seqrnn_seq2seq_create(&p, &m));
+  p.bidirectional_encoder = 1;
+  if (EXPECT_OK(seqrnn_seq2seq_create(&p, &m))) {
+    float w[3 * 32 * 32];
+    EXPECT_OK(seqrnn_seq2seq_get_tensor(m, "encoder.weight_hh_l0_reverse", w,
+                                        3 * 32 * 32));
+    EXPECT_STATUS(SEQRNN_E_UNKNOWN_NAME,
+                  seqrnn_seq2seq_get_tensor(m, "decoder.weight_hh_l0_reverse",
+                                            w, 3 * 32 * 32));
+    seqrnn_seq2seq_params q;
+    EXPECT_OK(seqrnn_seq2seq_get_params(m, &q));
+    CHECK(q.bidirectional_encoder == 1);
+    seqrnn_seq2seq_free(m);
+  }
+  test_train_and_decode(SEQRNN_ATTENTION_DOT, 1);
 }
 
 int main(void) {
@@ -388,6 +414,7 @@ int main(void) {
   TU_RUN(test_sampling_ratio);
   TU_RUN(test_train_without_attention);
   TU_RUN(test_train_with_dot_attention);
+  TU_RUN(test_train_with_bidirectional_encoder);
   TU_RUN(test_errors);
   TU_RUN(test_dropout);
   return tu_finish("test_seq2seq");

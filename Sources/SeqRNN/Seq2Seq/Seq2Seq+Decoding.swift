@@ -207,7 +207,10 @@ final class DecoderStepper {
       input.tokens = ids.baseAddress
       try encoder.forward(input, tape: encoderTape)
     }
-    let top = encoderTape.layerOutputs[config.numLayers - 1]
+    let sum = try FlatBuffer<Float>(
+      count: config.bidirectionalEncoder ? s * b * hidden : 0, zeroed: false)
+    let top = Seq2SeqPass<Float>.encoderOutputs(
+      encoderTape, config: config, batch: b, steps: s, sum: sum.pointer)
     for step in 0..<s {
       for i in 0..<b {
         for j in 0..<replicas {
@@ -219,7 +222,8 @@ final class DecoderStepper {
     let finalH = try FlatBuffer<Float>(count: config.numLayers * b * hidden)
     let finalC = try FlatBuffer<Float>(count: config.numLayers * b * hidden)
     Seq2SeqPass<Float>.copyFinalStates(
-      encoderTape, config: config, batch: b, steps: s, h: finalH.pointer, c: finalC.pointer)
+      encoderTape, config: config, batch: b, steps: s, h: finalH.pointer, c: finalC.pointer,
+      bidirectional: config.bidirectionalEncoder)
     for layer in 0..<config.numLayers {
       for i in 0..<b {
         for j in 0..<replicas {

@@ -72,10 +72,12 @@ public final class Seq2Seq: @unchecked Sendable {
       configuration.encoder, layout: layout.encoder, into: p + layout.encoderBase)
     Initialization.initialize(
       configuration.decoder, layout: layout.decoder, into: p + layout.decoderBase)
-    for (stack, base) in [
-      (layout.encoder, layout.encoderBase), (layout.decoder, layout.decoderBase),
+    for (stack, base, config) in [
+      (layout.encoder, layout.encoderBase, configuration.encoder),
+      (layout.decoder, layout.decoderBase, configuration.decoder),
     ] {
-      (p + base + stack.headWeight).update(repeating: 0, count: configuration.hiddenSize)
+      let width = config.directions * configuration.hiddenSize
+      (p + base + stack.headWeight).update(repeating: 0, count: width)
       (p + base + stack.headBias).update(repeating: 0, count: 1)
     }
     var rng = SeededGenerator(seed: configuration.seed &+ 2)

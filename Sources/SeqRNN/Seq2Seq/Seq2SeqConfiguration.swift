@@ -21,9 +21,12 @@ public enum AttentionKind: Int32, Sendable, CaseIterable {
 
 /// Everything that defines an encoder-decoder's architecture.
 ///
-/// Encoder and decoder are unidirectional stacks of the same cell, depth and
-/// width, so the decoder starts from the encoder's final states layer by
-/// layer (`h`, and `c` for LSTM). Dropout, when set, acts in both stacks
+/// Encoder and decoder are stacks of the same cell, depth and width, so the
+/// decoder starts from the encoder's final states layer by layer (`h`, and
+/// `c` for LSTM). A bidirectional encoder runs each layer both ways; its two
+/// directions are summed, both in the outputs attention reads and in the
+/// final states the decoder starts from (as the PyTorch chatbot tutorial's
+/// encoder does), so the decoder and attention stay `hiddenSize` wide. Dropout, when set, acts in both stacks
 /// during training steps only. Target sequences are given without BOS and
 /// EOS: the decoder reads `BOS y_1 ... y_n` and is trained to emit
 /// `y_1 ... y_n EOS`.
@@ -40,6 +43,8 @@ public struct Seq2SeqConfiguration: Sendable, Equatable {
   public var hiddenSize: Int
   /// Layers of each stack.
   public var numLayers: Int
+  /// Whether the encoder reads each source both ways (see above).
+  public var bidirectionalEncoder: Bool = false
   /// Attention over the encoder outputs.
   public var attention: AttentionKind
   /// Target id the decoder starts from.
@@ -84,14 +89,18 @@ public struct Seq2SeqConfiguration: Sendable, Equatable {
   /// The encoder stack as an engine configuration. Its head (one output) is
   /// never trained or saved: the engine always computes a head, and seq2seq
   /// computes its own from the decoder.
-  var encoder: ModelConfiguration { stack(vocab: sourceVocabSize, seed: seed) }
+  var encoder: ModelConfiguration {
+    stack(vocab: sourceVocabSize, seed: seed, bidirectional: bidirectionalEncoder)
+  }
   /// The decoder stack as an engine configuration (head unused, as above).
-  var decoder: ModelConfiguration { stack(vocab: targetVocabSize, seed: seed &+ 1) }
+  var decoder: ModelConfiguration {
+    stack(vocab: targetVocabSize, seed: seed &+ 1, bidirectional: false)
+  }
 
-  private func stack(vocab: Int, seed: UInt64) -> ModelConfiguration {
+  private func stack(vocab: Int, seed: UInt64, bidirectional: Bool) -> ModelConfiguration {
     var c = ModelConfiguration(
       cell: cell, inputSize: embeddingWidth, vocabSize: vocab, hiddenSize: hiddenSize,
-      numLayers: numLayers, bidirectional: false, outputSize: 1, outputMode: .sequence,
+      numLayers: numLayers, bidirectional: bidirectional, outputSize: 1, outputMode: .sequence,
       loss: .meanSquaredError, seed: seed)
     c.initialization = initialization
     c.dropout = dropout
@@ -132,7 +141,9 @@ public struct Seq2SeqConfiguration: Sendable, Equatable {
   /// Number of trainable scalars (the named tensors).
   public var parameterCount: Int {
     let h = hiddenSize
-    let stacks = encoder.parameterCount + decoder.parameterCount - 2 * (h + 1)
+    // Less the engine heads (one output over each stack's top layer).
+    let stacks =
+      encoder.parameterCount + decoder.parameterCount - (encoder.directions * h + 1) - (h + 1)
     let attentionCount =
       attention == .none ? 0 : (attention == .general ? h * h : 0) + h * 2 * h
     return stacks + attentionCount + targetVocabSize * (h + 1)

@@ -16,6 +16,7 @@ enum Seq2SeqFile {
       ("embedding_size", .number(Double(c.embeddingSize))),
       ("hidden_size", .number(Double(c.hiddenSize))),
       ("num_layers", .number(Double(c.numLayers))),
+      ("bidirectional_encoder", .bool(c.bidirectionalEncoder)),
       ("attention", .string(c.attention.name)),
       ("bos_id", .number(Double(c.bosID))),
       ("eos_id", .number(Double(c.eosID))),
@@ -53,6 +54,12 @@ enum Seq2SeqFile {
       eosID: try integer("eos_id"), seed: seed)
     config.initialization = try named("init", \InitializationScheme.name)
     // Fields added in 0.4 are optional, so earlier files still load.
+    if let value = json["bidirectional_encoder"] {
+      guard let flag = value.boolValue else {
+        throw .badFormat("config field 'bidirectional_encoder' is not a boolean")
+      }
+      config.bidirectionalEncoder = flag
+    }
     for (key, path) in [
       ("dropout", \Seq2SeqConfiguration.dropout),
       ("recurrent_dropout", \Seq2SeqConfiguration.recurrentDropout),

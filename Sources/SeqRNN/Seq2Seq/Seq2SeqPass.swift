@@ -11,6 +11,12 @@
 /// head gives dL/d(decoder outputs) and dL/d(encoder outputs), the decoder's
 /// BPTT gives dL/d(initial states), which seed the encoder's BPTT.
 ///
+/// A bidirectional encoder's directions are summed: the head attends over
+/// `h_fwd + h_bwd` at each source step, and layer `l` of the decoder starts
+/// from the sum of the encoder's two final states of layer `l` (the forward
+/// direction's at the sequence's end, the backward one's at its start). The
+/// gradients of the sums reach both directions unchanged.
+///
 /// Internally time-major: row `t * B + b` is step `t` of sequence `b`.
 final class Seq2SeqPass<T: EngineScalar> {
   let config: Seq2SeqConfiguration
@@ -47,6 +53,13 @@ final class Seq2SeqPass<T: EngineScalar> {
   private var initialC: UnsafeMutablePointer<T>!
   private var initialHGradient: UnsafeMutablePointer<T>!
   private var initialCGradient: UnsafeMutablePointer<T>!
+  /// Bidirectional encoder only: the summed top outputs `[S][B][H]`, their
+  /// gradient for both directions `[S][B][2H]`, and the final-state
+  /// gradients for both directions `[L*2][B][H]`.
+  private var encoderSum: UnsafeMutablePointer<T>!
+  private var encoderTopGradients: UnsafeMutablePointer<T>!
+  private var finalHGradient: UnsafeMutablePointer<T>!
+  private var finalCGradient: UnsafeMutablePointer<T>!
 
   init(config: Seq2SeqConfiguration, layout: Seq2SeqLayout) {
     self.config = config
@@ -88,11 +101,21 @@ final class Seq2SeqPass<T: EngineScalar> {
     sourceLengths = batch.sourceLengths!
     decoderLengths = targetLengths.map { $0 + 1 }
     let count = config.numLayers * b * config.hiddenSize
-    try states.reset(capacity: 4 * Arena<T>.footprint(count))
+    let top = s * b * config.hiddenSize
+    let fp = Arena<T>.footprint
+    let both = config.bidirectionalEncoder
+    try states.reset(
+      capacity: 4 * fp(count) + (both ? fp(top) + fp(2 * top) + 2 * fp(2 * count) : 0))
     initialH = states.take(count)
     initialC = states.take(count)
     initialHGradient = states.take(count)
     initialCGradient = states.take(count)
+    if both {
+      encoderSum = states.take(top)
+      encoderTopGradients = states.take(2 * top)
+      finalHGradient = states.take(2 * count)
+      finalCGradient = states.take(2 * count)
+    }
   }
 
   /// Replaces the decoder input at step `t` of sequence `b` (scheduled
@@ -143,19 +166,43 @@ final class Seq2SeqPass<T: EngineScalar> {
     )
   }
 
-  /// Copies the encoder's final states `[L][B][H]` (slot T of each layer)
-  /// into `h` and, for LSTM, `c`.
+  /// Copies a stack's final states `[L][B][H]` (slot T of each layer's
+  /// forward direction, plus slot 0 of its backward direction when
+  /// `bidirectional`) into `h` and, for LSTM, `c`.
   static func copyFinalStates(
     _ tape: Tape<T>, config: Seq2SeqConfiguration, batch b: Int, steps: Int,
-    h: UnsafeMutablePointer<T>, c: UnsafeMutablePointer<T>?
+    h: UnsafeMutablePointer<T>, c: UnsafeMutablePointer<T>?, bidirectional: Bool = false
   ) {
     let count = b * config.hiddenSize
     for layer in 0..<config.numLayers {
-      (h + layer * count).update(from: tape.states[layer][0] + steps * count, count: count)
-      if let c, config.cell == .lstm {
-        (c + layer * count).update(from: tape.cells[layer][0] + steps * count, count: count)
+      var pairs = [(tape.states[layer], h + layer * count)]
+      if let c, config.cell == .lstm { pairs.append((tape.cells[layer], c + layer * count)) }
+      for (directions, out) in pairs {
+        let forward = directions[0] + steps * count
+        if bidirectional {
+          for i in 0..<count { out[i] = forward[i] + directions[1][i] }
+        } else {
+          out.update(from: forward, count: count)
+        }
       }
     }
+  }
+
+  /// The encoder's top outputs as attention reads them, `[S][B][H]`: the
+  /// top layer's outputs, or with a bidirectional encoder the sum of its
+  /// two halves, written to `sum`.
+  static func encoderOutputs(
+    _ tape: Tape<T>, config: Seq2SeqConfiguration, batch b: Int, steps: Int,
+    sum: UnsafeMutablePointer<T>?
+  ) -> UnsafePointer<T> {
+    let top = tape.layerOutputs[config.numLayers - 1]
+    guard config.bidirectionalEncoder, let sum else { return UnsafePointer(top) }
+    let h = config.hiddenSize
+    for row in 0..<(steps * b) {
+      let both = top + row * 2 * h
+      for j in 0..<h { sum[row * h + j] = both[j] + both[h + j] }
+    }
+    return UnsafePointer(sum)
   }
 
   /// Forward over the loaded batch up to the logits (`head.logits`).
@@ -170,7 +217,13 @@ final class Seq2SeqPass<T: EngineScalar> {
     try engines(parameters).encoder.forward(encoderInput, tape: encoderTape, masks: masks?.encoder)
     Self.copyFinalStates(
       encoderTape, config: config, batch: batchSize, steps: sourceSteps, h: initialH,
-      c: initialC)
+      c: initialC, bidirectional: config.bidirectionalEncoder)
+  }
+
+  /// What attention reads of the encoder (after `encode`).
+  private var encoderTop: UnsafePointer<T> {
+    Self.encoderOutputs(
+      encoderTape, config: config, batch: batchSize, steps: sourceSteps, sum: encoderSum)
   }
 
   /// The decoder and head over the loaded decoder inputs, after `encode`
@@ -179,9 +232,8 @@ final class Seq2SeqPass<T: EngineScalar> {
     try engines(parameters).decoder.forward(decoderInput, tape: decoderTape, masks: masks?.decoder)
     try head.forward(
       parameters, decoderOutputs: decoderTape.layerOutputs[config.numLayers - 1],
-      encoderOutputs: encoderTape.layerOutputs[config.numLayers - 1],
-      sourceLengths: sourceLengths, batch: batchSize, sourceSteps: sourceSteps,
-      steps: decoderSteps)
+      encoderOutputs: encoderTop, sourceLengths: sourceLengths, batch: batchSize,
+      sourceSteps: sourceSteps, steps: decoderSteps)
   }
 
   /// Cross-entropy of the logits against the decoder targets, summed over
@@ -219,8 +271,8 @@ final class Seq2SeqPass<T: EngineScalar> {
     let last = config.numLayers - 1
     head.backward(
       parameters, gradients: gradients, decoderOutputs: decoderTape.layerOutputs[last],
-      encoderOutputs: encoderTape.layerOutputs[last], sourceLengths: sourceLengths,
-      batch: batchSize, sourceSteps: sourceSteps, steps: decoderSteps)
+      encoderOutputs: encoderTop, sourceLengths: sourceLengths, batch: batchSize,
+      sourceSteps: sourceSteps, steps: decoderSteps)
     try decoderScratch.prepare(
       config.decoder, batchSize: batchSize, seqLen: decoderSteps, training: masks != nil)
     let isLSTM = config.cell == .lstm
@@ -232,13 +284,38 @@ final class Seq2SeqPass<T: EngineScalar> {
       masks: masks?.decoder)
     try encoderScratch.prepare(
       config.encoder, batchSize: batchSize, seqLen: sourceSteps, training: masks != nil)
+    var topGradients =
+      config.attention == .none ? nil : UnsafePointer(head.encoderOutputGradients)
+    var finalH = UnsafePointer(initialHGradient!)
+    var finalC = UnsafePointer(initialCGradient!)
+    if config.bidirectionalEncoder {
+      // A sum passes its gradient to both terms: both halves of each top
+      // output row, both directions' final states of each layer.
+      let h = config.hiddenSize
+      if let sumGradients = topGradients {
+        for row in 0..<(sourceSteps * batchSize) {
+          let both = encoderTopGradients + row * 2 * h
+          both.update(from: sumGradients + row * h, count: h)
+          (both + h).update(from: sumGradients + row * h, count: h)
+        }
+        topGradients = UnsafePointer(encoderTopGradients)
+      }
+      let count = batchSize * h
+      for layer in 0..<config.numLayers {
+        for direction in 0..<2 {
+          let slot = (layer * 2 + direction) * count
+          (finalHGradient + slot).update(from: initialHGradient + layer * count, count: count)
+          if isLSTM {
+            (finalCGradient + slot).update(from: initialCGradient + layer * count, count: count)
+          }
+        }
+      }
+      finalH = UnsafePointer(finalHGradient)
+      finalC = UnsafePointer(finalCGradient)
+    }
     encoder.backward(
       encoderInput, tape: encoderTape, scratch: encoderScratch,
-      topOutputGradients: config.attention == .none
-        ? nil : UnsafePointer(head.encoderOutputGradients),
-      finalStateGradients: (
-        UnsafePointer(initialHGradient), isLSTM ? UnsafePointer(initialCGradient) : nil
-      ),
+      topOutputGradients: topGradients, finalStateGradients: (finalH, isLSTM ? finalC : nil),
       gradients: gradients + layout.encoderBase, initialStateGradients: (nil, nil),
       masks: masks?.encoder)
   }

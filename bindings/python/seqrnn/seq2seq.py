@@ -88,7 +88,9 @@ class Seq2Seq:
     Parameters: ``source_vocab_size`` and ``target_vocab_size`` (the target
     vocabulary includes ``bos_id`` and ``eos_id``); ``cell`` ("lstm", "gru",
     "rnn_tanh", "rnn_relu"), ``hidden_size``, ``embedding_size`` (0: the
-    hidden size), ``num_layers``, ``attention`` (None, "dot", "general"),
+    hidden size), ``num_layers``, ``bidirectional_encoder`` (the encoder reads
+    each source both ways; its two directions are summed for attention and
+    for the decoder's initial states), ``attention`` (None, "dot", "general"),
     ``seed`` (weights), ``dropout`` (between the layers of both stacks) and
     ``recurrent_dropout`` (variational, on both stacks' previous hidden
     state), both in [0, 1) and active only in training steps and
@@ -109,6 +111,7 @@ class Seq2Seq:
         hidden_size: int = 64,
         embedding_size: int = 0,
         num_layers: int = 1,
+        bidirectional_encoder: bool = False,
         attention: str | None = None,
         bos_id: int = 1,
         eos_id: int = 2,
@@ -138,6 +141,7 @@ class Seq2Seq:
             hidden_size=hidden_size,
             embedding_size=embedding_size,
             num_layers=num_layers,
+            bidirectional_encoder=bidirectional_encoder,
             attention=_choice(_ATTENTION, attention, "attention"),
             bos_id=bos_id,
             eos_id=eos_id,

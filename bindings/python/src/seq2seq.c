@@ -75,6 +75,7 @@ static const struct {
     F("sampling_from_model", FLAG, sampling_from_model),
     F("dropout", F32, dropout),
     F("recurrent_dropout", F32, recurrent_dropout),
+    F("bidirectional_encoder", FLAG, bidirectional_encoder),
 #undef F
 };
 

@@ -1,5 +1,6 @@
 """seqrnn.Seq2Seq against a numpy reference of the whole forward pass (encoder,
-decoder from the encoder's final states, Luong attention masked by source
+unidirectional or bidirectional with its directions summed, decoder from the
+encoder's final states, Luong attention masked by source
 lengths, output layer), greedy decoding against a numpy greedy decoder, beam
 width 1 against greedy, the scheduled-sampling schedules, dropout, files, and
 errors."""
@@ -51,6 +52,41 @@ def run_stack(sd, prefix, cell, layers, tokens, h, c):
     return x, h, c
 
 
+def run_bidirectional_encoder(sd, cell, layers, tokens, hidden):
+    """A bidirectional encoder over one sequence: each layer runs forward and
+    backward (``_reverse`` weights) from zero states and feeds the next layer
+    both outputs side by side. Returns the summed top outputs [T][H] and the
+    summed final states per layer (forward's at the end, backward's at the
+    start)."""
+    x = sd["encoder.embedding.weight"][tokens]
+    h_sum, c_sum = np.zeros((layers, hidden)), np.zeros((layers, hidden))
+    for layer in range(layers):
+        halves = []
+        for suffix, order in (("", range(len(x))), ("_reverse", range(len(x))[::-1])):
+            w = [
+                sd[f"encoder.{k}_l{layer}{suffix}"]
+                for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+            ]
+            h, c = np.zeros(hidden), np.zeros(hidden)
+            out = np.zeros((len(x), hidden))
+            for t in order:
+                h, c = cell_step(cell, x[t], h, c, *w)
+                out[t] = h
+            halves.append(out)
+            h_sum[layer] += h
+            c_sum[layer] += c
+        x = np.concatenate(halves, axis=1)
+    return x[:, :hidden] + x[:, hidden:], h_sum, c_sum
+
+
+def encode(sd, cell, layers, source, bidirectional):
+    hidden = sd["output.weight"].shape[1]
+    if bidirectional:
+        return run_bidirectional_encoder(sd, cell, layers, np.array(source), hidden)
+    zeros = np.zeros((layers, hidden))
+    return run_stack(sd, "encoder.", cell, layers, np.array(source), zeros, zeros)
+
+
 def head(sd, attention, dec_out, enc_out):
     """Logits [T][V] and attention weights [T][S] of one sequence."""
     if attention is None:
@@ -65,23 +101,19 @@ def head(sd, attention, dec_out, enc_out):
     return attended @ sd["output.weight"].T + sd["output.bias"], a
 
 
-def reference_logits(sd, cell, layers, attention, bos, eos, source, target):
-    hidden = sd["output.weight"].shape[1]
-    zeros = np.zeros((layers, hidden))
-    enc_out, h, c = run_stack(
-        sd, "encoder.", cell, layers, np.array(source), zeros, zeros
-    )
+def reference_logits(
+    sd, cell, layers, attention, bos, eos, source, target, bidirectional=False
+):
+    enc_out, h, c = encode(sd, cell, layers, source, bidirectional)
     dec_in = np.array([bos] + list(target))
     dec_out, _, _ = run_stack(sd, "decoder.", cell, layers, dec_in, h, c)
     return head(sd, attention, dec_out, enc_out)
 
 
-def reference_greedy(sd, cell, layers, attention, bos, eos, source, max_length):
-    hidden = sd["output.weight"].shape[1]
-    zeros = np.zeros((layers, hidden))
-    enc_out, h, c = run_stack(
-        sd, "encoder.", cell, layers, np.array(source), zeros, zeros
-    )
+def reference_greedy(
+    sd, cell, layers, attention, bos, eos, source, max_length, bidirectional=False
+):
+    enc_out, h, c = encode(sd, cell, layers, source, bidirectional)
     token, out = bos, []
     for _ in range(max_length):
         dec_out, h, c = run_stack(sd, "decoder.", cell, layers, np.array([token]), h, c)
@@ -104,7 +136,8 @@ def double_state(model):
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn_tanh"])
 @pytest.mark.parametrize("attention", [None, "dot", "general"])
 @pytest.mark.parametrize("layers", [1, 2])
-def test_forward_matches_numpy(cell, attention, layers):
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_forward_matches_numpy(cell, attention, layers, bidirectional):
     model = seqrnn.Seq2Seq(
         6,
         7,
@@ -112,16 +145,20 @@ def test_forward_matches_numpy(cell, attention, layers):
         hidden_size=5,
         embedding_size=3,
         num_layers=layers,
+        bidirectional_encoder=bidirectional,
         attention=attention,
         bos_id=1,
         eos_id=2,
         seed=11,
     )
+    assert ("encoder.weight_hh_l0_reverse" in model.state_dict()) == bidirectional
     sd = double_state(model)
     logits, weights = model.logits(SOURCES, TARGETS)
     total, count = 0.0, 0
     for b, (source, target) in enumerate(zip(SOURCES, TARGETS)):
-        ref, ref_a = reference_logits(sd, cell, layers, attention, 1, 2, source, target)
+        ref, ref_a = reference_logits(
+            sd, cell, layers, attention, 1, 2, source, target, bidirectional
+        )
         n = len(target) + 1
         np.testing.assert_allclose(logits[b, :n], ref, rtol=1e-4, atol=1e-5)
         assert not logits[b, n:].any()
@@ -144,15 +181,26 @@ def test_forward_matches_numpy(cell, attention, layers):
 
 
 @pytest.mark.parametrize("attention", [None, "general"])
-def test_greedy_matches_numpy_and_beam_width_one(attention):
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_greedy_matches_numpy_and_beam_width_one(attention, bidirectional):
     model = seqrnn.Seq2Seq(
-        6, 7, cell="gru", hidden_size=8, attention=attention, bos_id=0, eos_id=1, seed=4
+        6,
+        7,
+        cell="gru",
+        hidden_size=8,
+        bidirectional_encoder=bidirectional,
+        attention=attention,
+        bos_id=0,
+        eos_id=1,
+        seed=4,
     )
     sd = double_state(model)
     sources = [[1, 2, 3], [5], [0, 0, 4, 4], [2, 3]]
     greedy = model.translate(sources, max_length=7)
     for source, got in zip(sources, greedy):
-        expected = reference_greedy(sd, "gru", 1, attention, 0, 1, source, 7)
+        expected = reference_greedy(
+            sd, "gru", 1, attention, 0, 1, source, 7, bidirectional
+        )
         assert list(got) == expected
     beam, beam_scores = model.translate(
         sources, max_length=7, beam_width=1, return_scores=True
