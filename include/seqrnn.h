@@ -1208,6 +1208,28 @@ seqrnn_status seqrnn_seq2seq_load(const char *path,
                                   const seqrnn_seq2seq_params *params,
                                   seqrnn_seq2seq **out_model);
 
+/** Saves everything needed to resume training bit for bit: weights,
+ *  optimizer state, step count, learning-rate schedule, the scheduled
+ *  sampling and dropout random streams, the training and sampling settings,
+ *  and data_position (a number of the caller's choosing, e.g. the next
+ *  batch), as one safetensors file (metadata format
+ *  "seqrnn-seq2seq-checkpoint"), atomically. Returns SEQRNN_OK,
+ *  SEQRNN_E_NULL_ARGUMENT, SEQRNN_E_INVALID_ARGUMENT, SEQRNN_E_IO. */
+seqrnn_status seqrnn_seq2seq_save_checkpoint(const seqrnn_seq2seq *model,
+                                             const char *path,
+                                             int64_t data_position);
+
+/** Loads a checkpoint: a new model that continues training exactly where
+ *  the saved one stopped. out_model: out, owned by the caller;
+ *  out_data_position: out, optional. A model file or a trainer checkpoint
+ *  is refused with SEQRNN_E_BAD_FORMAT. Returns SEQRNN_OK,
+ *  SEQRNN_E_NULL_ARGUMENT, SEQRNN_E_INVALID_ARGUMENT, SEQRNN_E_IO,
+ *  SEQRNN_E_BAD_FORMAT, SEQRNN_E_UNSUPPORTED_VERSION,
+ *  SEQRNN_E_OUT_OF_MEMORY. */
+seqrnn_status seqrnn_seq2seq_load_checkpoint(const char *path,
+                                             seqrnn_seq2seq **out_model,
+                                             int64_t *out_data_position);
+
 /* ---------------------------------------------------------------------------
  * Forecasting
  *

@@ -470,3 +470,31 @@ public func seqrnn_seq2seq_load(
       Seq2SeqHandle(try Seq2Seq.load(from: file, options: options, sampling: sampling)))
   }
 }
+
+/// `seqrnn_seq2seq_save_checkpoint`.
+@c @implementation
+public func seqrnn_seq2seq_save_checkpoint(
+  _ model: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ dataPosition: Int64
+) -> seqrnn_status {
+  guarded("seqrnn_seq2seq_save_checkpoint") { () throws(SeqRNNError) in
+    let m = try unbox(model, Seq2SeqHandle.self, "model").model
+    try m.saveCheckpoint(
+      to: String(cString: try required(path, "path")), dataPosition: dataPosition)
+  }
+}
+
+/// `seqrnn_seq2seq_load_checkpoint`.
+@c @implementation
+public func seqrnn_seq2seq_load_checkpoint(
+  _ path: UnsafePointer<CChar>?, _ outModel: UnsafeMutablePointer<OpaquePointer?>?,
+  _ outDataPosition: UnsafeMutablePointer<Int64>?
+) -> seqrnn_status {
+  outModel?.pointee = nil
+  return guarded("seqrnn_seq2seq_load_checkpoint") { () throws(SeqRNNError) in
+    let source = String(cString: try required(path, "path"))
+    let out = try required(outModel, "out_model")
+    let (model, position) = try Seq2Seq.loadCheckpoint(from: source)
+    out.pointee = retainedHandle(Seq2SeqHandle(model))
+    outDataPosition?.pointee = position
+  }
+}

@@ -400,3 +400,56 @@ func seq2seqFilesAndErrors() throws {
     #expect(throws: SeqRNNError.self) { try Seq2Seq(wrong) }
   }
 }
+
+/// Batch `i` of a small stream of random pairs (ids within the vocabularies, padded).
+private func streamBatch(_ i: Int) -> Seq2SeqBatch {
+  var rng = SeededGenerator(seed: UInt64(100 + i))
+  let (b, s, t) = (4, 5, 4)
+  let sourceLengths = (0..<b).map { _ in 1 + Int(rng.next() % UInt64(s)) }
+  let targetLengths = (0..<b).map { _ in Int(rng.next() % UInt64(t + 1)) }
+  return Seq2SeqBatch(
+    batchSize: b, sourceSteps: s, source: (0..<(b * s)).map { _ in Int32(rng.next() % 6) },
+    sourceLengths: sourceLengths, targetSteps: t,
+    target: (0..<(b * t)).map { _ in Int32(rng.next() % 7) }, targetLengths: targetLengths)
+}
+
+@Test("a seq2seq checkpoint resumes training bit for bit; other files are refused")
+func seq2seqCheckpointResumes() throws {
+  var config = droppingConfiguration(.lstm)
+  config.bidirectionalEncoder = true
+  var options = TrainingOptions(learningRate: 0.01, clipNorm: 1)
+  options.schedule = .cosine
+  options.totalSteps = 10
+  options.seed = 5
+  // Sampling from the model draws from the scheduled-sampling stream at every step.
+  let sampling = ScheduledSampling(
+    kind: .linear, start: 0.9, end: 0.2, decay: 0.1, sampleFromModel: true)
+  let model = try Seq2Seq(config, options: options, sampling: sampling)
+  for i in 0..<3 { try model.trainStep(streamBatch(i)) }
+  let path = NSTemporaryDirectory() + "/seqrnn-s2s-ckpt-\(getpid()).safetensors"
+  defer { unlink(path) }
+  try model.saveCheckpoint(to: path, dataPosition: 3)
+  var losses: [Float] = []
+  for i in 3..<6 { losses.append(try model.trainStep(streamBatch(i))) }
+
+  let (resumed, position) = try Seq2Seq.loadCheckpoint(from: path)
+  #expect(position == 3)
+  #expect(resumed.configuration == config && resumed.options == options)
+  #expect(resumed.sampling == sampling && resumed.stepCount == 3)
+  var again: [Float] = []
+  for i in 3..<6 { again.append(try resumed.trainStep(streamBatch(i))) }
+  #expect(again == losses)
+  for info in model.tensorInfos {
+    #expect(try resumed.tensor(named: info.name) == model.tensor(named: info.name), "\(info.name)")
+  }
+  // A model loaded from a plain model file starts a fresh trainer: it does not continue alike.
+  let modelPath = path + ".model"
+  defer { unlink(modelPath) }
+  try Seq2Seq(config, options: options, sampling: sampling).save(to: modelPath)
+  #expect(throws: SeqRNNError.self) { try Seq2Seq.loadCheckpoint(from: modelPath) }
+  #expect(throws: SeqRNNError.self) { try Seq2Seq.load(from: path) }
+  // A damaged checkpoint is refused.
+  let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+  try bytes.prefix(bytes.count - 9).write(to: URL(fileURLWithPath: modelPath))
+  #expect(throws: SeqRNNError.self) { try Seq2Seq.loadCheckpoint(from: modelPath) }
+}

@@ -3,8 +3,9 @@
  * their errors, training on a small transduction task until greedy and beam
  * decoding reproduce it, logits consistent with the loss and with the output
  * bias gradient, beam width 1 equal to greedy, scheduled-sampling ratios,
- * dropout (in training passes only, kept in files), files, tensors, and a
- * clear status for every kind of bad input.
+ * dropout (in training passes only, kept in files), checkpoints that resume
+ * training bit for bit, files, tensors, and a clear status for every kind of
+ * bad input.
  */
 #include "test_util.h"
 
@@ -376,6 +377,64 @@ static void test_dropout(void) {
   seqrnn_seq2seq_free(m);
 }
 
+/* A checkpoint resumes training bit for bit (dropout masks and sampled
+ * decoder inputs included); a model file is not a checkpoint. */
+static void test_checkpoint(void) {
+  seqrnn_seq2seq_params p = small_params(SEQRNN_ATTENTION_DOT);
+  p.num_layers = 2;
+  p.dropout = 0.3f;
+  p.sampling_schedule = SEQRNN_SAMPLING_CONSTANT;
+  p.sampling_start = 0.5f;
+  p.sampling_from_model = 1;
+  seqrnn_seq2seq *m = NULL;
+  if (!EXPECT_OK(seqrnn_seq2seq_create(&p, &m)))
+    return;
+  uint64_t rng = 3;
+  int32_t source[6][B * S], target[6][B * S];
+  int64_t lengths[6][B];
+  for (int i = 0; i < 6; i++)
+    make_batch(&rng, source[i], lengths[i], target[i]);
+  float losses[6] = {0}, again[6] = {0};
+  const char *path = "test_seq2seq_checkpoint.safetensors";
+  for (int i = 0; i < 6; i++) {
+    if (i == 3)
+      EXPECT_OK(seqrnn_seq2seq_save_checkpoint(m, path, 3));
+    seqrnn_seq2seq_batch batch = {B, S,         source[i], lengths[i],
+                                  S, target[i], lengths[i]};
+    EXPECT_OK(seqrnn_seq2seq_train_step(m, &batch, &losses[i]));
+  }
+  seqrnn_seq2seq *resumed = NULL;
+  int64_t position = -1;
+  EXPECT_OK(seqrnn_seq2seq_load_checkpoint(path, &resumed, &position));
+  CHECK(position == 3);
+  if (resumed != NULL) {
+    for (int i = 3; i < 6; i++) {
+      seqrnn_seq2seq_batch batch = {B, S,         source[i], lengths[i],
+                                    S, target[i], lengths[i]};
+      EXPECT_OK(seqrnn_seq2seq_train_step(resumed, &batch, &again[i]));
+      CHECK_MSG(again[i] == losses[i], "step %d: %g vs %g", i, again[i],
+                losses[i]);
+    }
+    float a[VT], b[VT];
+    EXPECT_OK(seqrnn_seq2seq_get_tensor(m, "output.bias", a, VT));
+    EXPECT_OK(seqrnn_seq2seq_get_tensor(resumed, "output.bias", b, VT));
+    CHECK(memcmp(a, b, sizeof a) == 0);
+    seqrnn_seq2seq_free(resumed);
+  }
+  /* A model file is refused, and the out-param stays NULL. */
+  EXPECT_OK(seqrnn_seq2seq_save(m, path));
+  resumed = (seqrnn_seq2seq *)&p;
+  EXPECT_STATUS(SEQRNN_E_BAD_FORMAT,
+                seqrnn_seq2seq_load_checkpoint(path, &resumed, NULL));
+  CHECK(resumed == NULL);
+  EXPECT_STATUS(SEQRNN_E_NULL_ARGUMENT,
+                seqrnn_seq2seq_load_checkpoint(NULL, &resumed, NULL));
+  EXPECT_STATUS(SEQRNN_E_NULL_ARGUMENT,
+                seqrnn_seq2seq_save_checkpoint(NULL, path, 0));
+  remove(path);
+  seqrnn_seq2seq_free(m);
+}
+
 static void test_train_without_attention(void) {
   test_train_and_decode(SEQRNN_ATTENTION_NONE, 0);
 }
@@ -417,5 +476,6 @@ int main(void) {
   TU_RUN(test_train_with_bidirectional_encoder);
   TU_RUN(test_errors);
   TU_RUN(test_dropout);
+  TU_RUN(test_checkpoint);
   return tu_finish("test_seq2seq");
 }

@@ -2,7 +2,7 @@
 /// `decoder.*`, `attention.*`, `output.*`) and the configuration as JSON in
 /// `__metadata__` (`"format": "seqrnn-seq2seq"`, `"format_version": "1"`,
 /// `"config"`). Optimizer state is not saved: a loaded model starts a fresh
-/// trainer.
+/// trainer (`Seq2SeqCheckpoint.swift` saves everything training needs).
 enum Seq2SeqFile {
   /// The version written; bump when the meaning of a file changes.
   static let formatVersion = 1

@@ -135,78 +135,13 @@ enum CheckpointFile {
     }
     return number
   }
-}
 
-extension Trainer {
-  /// Saves everything needed to resume training bit-identically (weights,
-  /// optimizer state, step count, schedule, mask RNG, carried states, frozen
-  /// tensors, the options) plus `dataPosition`, a number of the caller's
-  /// choosing (e.g. the next batch), as one safetensors file. The write is
-  /// atomic: a crash during the save leaves the previous file intact.
-  public func saveCheckpoint(to path: String, dataPosition: Int64 = 0) throws(SeqRNNError) {
-    guard !path.isEmpty else { throw .invalidArgument("path is empty") }
-    let layout = model.layout
-    func slice(_ buffer: FlatBuffer<Float>, _ info: TensorInfo) -> [Float] {
-      Array(UnsafeBufferPointer(start: buffer.pointer + info.offset, count: info.count))
-    }
-    var tensors = layout.tensors.map {
-      SafeTensor(name: $0.name, shape: $0.shape, values: slice(model.parameters, $0))
-    }
-    for (prefix, buffer) in [
-      ("optimizer.first.", optimizer.first), ("optimizer.second.", optimizer.second),
-    ]
-    where buffer.count > 0 {
-      tensors += layout.tensors.map {
-        SafeTensor(name: prefix + $0.name, shape: $0.shape, values: slice(buffer, $0))
-      }
-    }
-    if carry.batchSize > 0 {
-      let config = model.configuration
-      let shape = [config.numLayers * config.directions, carry.batchSize, config.hiddenSize]
-      tensors.append(SafeTensor(name: "state.h", shape: shape, values: carry.hidden))
-      if !carry.cell.isEmpty {
-        tensors.append(SafeTensor(name: "state.c", shape: shape, values: carry.cell))
-      }
-    }
-    let evaluation: JSONValue =
-      lastEvaluation.map {
-        .object([
-          ("loss", CheckpointFile.text($0.loss)), ("accuracy", CheckpointFile.text($0.accuracy)),
-          ("count", .number(Double($0.count))),
-        ])
-      } ?? .null
-    let trainerState: JSONValue = .object([
-      ("step_count", .number(Double(stepCount))),
-      ("data_position", .string(String(dataPosition))),
-      (
-        "tensor_steps",
-        .object(
-          layout.tensors.indices.map {
-            (layout.tensors[$0].name, .number(Double(optimizer.tensorSteps[$0])))
-          })
-      ),
-      ("frozen", .array(frozenTensors.map { .string($0) })),
-      ("rng", .array(regularizer.random.state.map { .string(String($0)) })),
-      (
-        "schedule",
-        .object([
-          ("base_learning_rate", .number(Double(schedule.baseRate))),
-          ("plateau_rate", CheckpointFile.text(schedule.plateauRate)),
-          ("best", CheckpointFile.text(schedule.best)),
-          ("bad_reports", .number(Double(schedule.badReports))),
-          ("reports", .number(Double(schedule.reports))),
-        ])
-      ),
-      ("last_evaluation", evaluation),
-    ])
-    let metadata = [
-      ("format", CheckpointFile.format),
-      ("format_version", String(CheckpointFile.formatVersion)),
-      ("seqrnn_version", seqrnnVersion),
-      ("config", serializeJSON(ModelFile.configurationJSON(model.configuration))),
-      ("training", serializeJSON(CheckpointFile.optionsJSON(options))),
-      ("trainer", serializeJSON(trainerState)),
-    ]
+  // ---- pieces every checkpoint kind shares (trainer and seq2seq) --------
+
+  /// Writes `tensors` and `metadata` atomically to `path`.
+  static func write(
+    _ tensors: [SafeTensor], metadata: [(String, String)], to path: String
+  ) throws(SeqRNNError) {
     do {
       try writeFileAtomically(encodeSafeTensors(tensors, metadata: metadata), to: path)
     } catch {
@@ -217,14 +152,34 @@ extension Trainer {
     }
   }
 
-  /// Loads a checkpoint written by `saveCheckpoint`: a new model and a
-  /// trainer that continue exactly where the saved one stopped, and the
-  /// saved data position. Damaged files, files of another kind and files of
-  /// a newer format version are refused with `.badFormat`,
-  /// `.unsupportedVersion` or `.io`.
-  public static func loadCheckpoint(from path: String) throws(SeqRNNError) -> (
-    trainer: Trainer, dataPosition: Int64
-  ) {
+  /// A decoded checkpoint file: its tensors by name and its metadata.
+  struct Decoded {
+    let path: String
+    let tensors: [SafeTensor]
+    let byName: [String: SafeTensor]
+    let metadata: [String: String]
+
+    /// The JSON metadata entry `key`.
+    func json(_ key: String) throws(SeqRNNError) -> JSONValue {
+      guard let text = metadata[key] else {
+        throw .badFormat("\(path): metadata '\(key)' is missing")
+      }
+      do {
+        return try parseJSON(Array(text.utf8))
+      } catch {
+        throw .badFormat("\(path): metadata '\(key)' is not valid JSON: \(error.message)")
+      }
+    }
+  }
+
+  /// Reads `path` as a checkpoint whose metadata `format` is `format`
+  /// (versions 1 up to `formatVersion`); `kind` names such files in errors.
+  /// `otherKinds` maps the formats of files often given by mistake to what
+  /// to say about them.
+  static func read(
+    _ path: String, format: String, formatVersion: Int, kind: String,
+    otherKinds: [String: String]
+  ) throws(SeqRNNError) -> Decoded {
     guard !path.isEmpty else { throw .invalidArgument("path is empty") }
     let decoded: (tensors: [SafeTensor], metadata: [(String, String)])
     do {
@@ -236,85 +191,76 @@ extension Trainer {
       }
     }
     let metadata = Dictionary(decoded.metadata, uniquingKeysWith: { first, _ in first })
-    guard metadata["format"] == CheckpointFile.format else {
-      let kind =
-        metadata["format"] == "seqrnn"
-        ? "a seqrnn model file, not a checkpoint (load it with seqrnn_model_load)"
-        : "a safetensors file but not a seqrnn checkpoint (metadata 'format' is not \"\(CheckpointFile.format)\")"
-      throw .badFormat("\(path) is \(kind)")
+    guard metadata["format"] == format else {
+      let what =
+        metadata["format"].flatMap { otherKinds[$0] }
+        ?? "a safetensors file but not a \(kind) (metadata 'format' is not \"\(format)\")"
+      throw .badFormat("\(path) is \(what)")
     }
     guard let versionText = metadata["format_version"], let version = Int(versionText), version >= 1
     else {
       throw .badFormat("\(path): metadata 'format_version' is missing or invalid")
     }
-    guard version <= CheckpointFile.formatVersion else {
+    guard version <= formatVersion else {
       throw .unsupportedVersion(
-        "\(path) has checkpoint format_version \(version); this seqrnn (\(seqrnnVersion)) reads up to \(CheckpointFile.formatVersion)"
+        "\(path) has \(kind) format_version \(version); this seqrnn (\(seqrnnVersion)) reads up to \(formatVersion)"
       )
     }
-    func json(_ key: String) throws(SeqRNNError) -> JSONValue {
-      guard let text = metadata[key] else {
-        throw .badFormat("\(path): metadata '\(key)' is missing")
-      }
-      do {
-        return try parseJSON(Array(text.utf8))
-      } catch {
-        throw .badFormat("\(path): metadata '\(key)' is not valid JSON: \(error.message)")
-      }
-    }
-    do {
-      return try restore(
-        config: try json("config"), training: try json("training"), state: try json("trainer"),
-        tensors: decoded.tensors)
-    } catch {
-      if case .outOfMemory = error { throw error }
-      throw .badFormat("\(path): \(error.message)")
-    }
+    var byName: [String: SafeTensor] = [:]
+    for tensor in decoded.tensors { byName[tensor.name] = tensor }
+    return Decoded(path: path, tensors: decoded.tensors, byName: byName, metadata: metadata)
   }
 
-  /// Builds the model and trainer of a decoded checkpoint.
-  private static func restore(
-    config configJSON: JSONValue, training: JSONValue, state: JSONValue, tensors: [SafeTensor]
-  ) throws(SeqRNNError) -> (trainer: Trainer, dataPosition: Int64) {
-    let config = try ModelFile.configuration(from: configJSON)
-    let options = try CheckpointFile.options(from: training)
-    let model = try Model(config)
-    let trainer = try Trainer(model: model, options: options)
-    let layout = model.layout
-
-    // Tensors: every expected name exactly once, with its shape.
-    var byName: [String: SafeTensor] = [:]
-    for tensor in tensors { byName[tensor.name] = tensor }
-    var expected: [(name: String, shape: [Int], destination: UnsafeMutablePointer<Float>?)] = []
-    for info in layout.tensors {
-      expected.append((info.name, info.shape, nil))
+  /// The weights and the optimizer's buffers of `tensors` as checkpoint
+  /// tensors (`optimizer.first.<name>`, `optimizer.second.<name>`).
+  static func tensors(
+    _ infos: [TensorInfo], weights: FlatBuffer<Float>, optimizer: OptimizerState
+  ) -> [SafeTensor] {
+    func slice(_ buffer: FlatBuffer<Float>, _ info: TensorInfo) -> [Float] {
+      Array(UnsafeBufferPointer(start: buffer.pointer + info.offset, count: info.count))
     }
+    var out = infos.map { SafeTensor(name: $0.name, shape: $0.shape, values: slice(weights, $0)) }
     for (prefix, buffer) in [
-      ("optimizer.first.", trainer.optimizer.first),
-      ("optimizer.second.", trainer.optimizer.second),
+      ("optimizer.first.", optimizer.first), ("optimizer.second.", optimizer.second),
+    ]
+    where buffer.count > 0 {
+      out += infos.map {
+        SafeTensor(name: prefix + $0.name, shape: $0.shape, values: slice(buffer, $0))
+      }
+    }
+    return out
+  }
+
+  /// The tensors a checkpoint of `infos` under `optimizer` holds: each name
+  /// with its shape, and where its values go (nil: the caller sets them).
+  static func expectedTensors(_ infos: [TensorInfo], optimizer: OptimizerState) -> [(
+    name: String, shape: [Int], destination: UnsafeMutablePointer<Float>?
+  )] {
+    var expected: [(name: String, shape: [Int], destination: UnsafeMutablePointer<Float>?)] =
+      infos.map { ($0.name, $0.shape, nil) }
+    for (prefix, buffer) in [
+      ("optimizer.first.", optimizer.first), ("optimizer.second.", optimizer.second),
     ] where buffer.count > 0 {
-      for info in layout.tensors {
+      for info in infos {
         expected.append((prefix + info.name, info.shape, buffer.pointer + info.offset))
       }
     }
-    let stateShape = byName["state.h"]?.shape
-    if let shape = stateShape {
-      guard shape.count == 3, shape[0] == config.numLayers * config.directions, shape[1] > 0,
-        shape[2] == config.hiddenSize
-      else {
-        throw .badFormat(
-          "tensor 'state.h' has shape \(shape), not [layers*directions, batch, hidden]")
-      }
-      expected.append(("state.h", shape, nil))
-      if config.cell == .lstm { expected.append(("state.c", shape, nil)) }
-    }
+    return expected
+  }
+
+  /// Checks that `decoded` holds exactly the `expected` tensors, with their
+  /// shapes and finite values, and copies those with a destination.
+  static func restoreTensors(
+    _ decoded: Decoded,
+    expected: [(name: String, shape: [Int], destination: UnsafeMutablePointer<Float>?)]
+  ) throws(SeqRNNError) {
     let names = Set(expected.map(\.name))
-    if let unexpected = tensors.first(where: { !names.contains($0.name) }) {
+    if let unexpected = decoded.tensors.first(where: { !names.contains($0.name) }) {
       throw .badFormat(
         "unexpected tensor '\(unexpected.name)' for this configuration and optimizer")
     }
     for item in expected {
-      guard let tensor = byName[item.name] else {
+      guard let tensor = decoded.byName[item.name] else {
         throw .badFormat("tensor '\(item.name)' is missing")
       }
       guard tensor.shape == item.shape else {
@@ -327,29 +273,206 @@ extension Trainer {
         destination.update(from: tensor.values, count: tensor.values.count)
       }
     }
+  }
+
+  /// Per tensor, the optimizer steps it has taken.
+  static func tensorStepsJSON(_ infos: [TensorInfo], _ optimizer: OptimizerState) -> JSONValue {
+    .object(infos.indices.map { (infos[$0].name, .number(Double(optimizer.tensorSteps[$0]))) })
+  }
+
+  /// Reads `tensorStepsJSON` back into `optimizer`.
+  static func restoreTensorSteps(
+    _ json: JSONValue?, _ infos: [TensorInfo], into optimizer: OptimizerState
+  ) throws(SeqRNNError) {
+    guard let json else { throw .badFormat("checkpoint field 'tensor_steps' is missing") }
+    for (index, info) in infos.enumerated() {
+      optimizer.tensorSteps[index] = try count(json[info.name], "tensor_steps.\(info.name)")
+    }
+  }
+
+  /// A generator's state as four decimal strings.
+  static func rngJSON(_ generator: SeededGenerator) -> JSONValue {
+    .array(generator.state.map { .string(String($0)) })
+  }
+
+  /// Reads `rngJSON` back (`what` names the field in errors).
+  static func rngState(_ json: JSONValue?, _ what: String) throws(SeqRNNError) -> [UInt64] {
+    guard let words = json?.arrayValue, words.count == 4 else {
+      throw .badFormat("checkpoint field '\(what)' is missing or not 4 words")
+    }
+    var state: [UInt64] = []
+    for word in words {
+      guard let text = word.stringValue, let value = UInt64(text) else {
+        throw .badFormat(
+          "checkpoint field '\(what)' holds a word that is not an unsigned integer string")
+      }
+      state.append(value)
+    }
+    guard state.contains(where: { $0 != 0 }) else {
+      throw .badFormat(
+        "checkpoint field '\(what)' is all zeros, which no generator state can be")
+    }
+    return state
+  }
+
+  /// The learning-rate schedule's state.
+  static func scheduleJSON(_ schedule: LearningRateSchedule) -> JSONValue {
+    .object([
+      ("base_learning_rate", .number(Double(schedule.baseRate))),
+      ("plateau_rate", text(schedule.plateauRate)),
+      ("best", text(schedule.best)),
+      ("bad_reports", .number(Double(schedule.badReports))),
+      ("reports", .number(Double(schedule.reports))),
+    ])
+  }
+
+  /// Reads `scheduleJSON` back into `schedule`.
+  static func restoreSchedule(_ json: JSONValue?, into schedule: inout LearningRateSchedule)
+    throws(SeqRNNError)
+  {
+    guard let json else { throw .badFormat("checkpoint field 'schedule' is missing") }
+    guard let base = json["base_learning_rate"]?.doubleValue, Float(base).isFinite, base > 0
+    else {
+      throw .badFormat("checkpoint field 'schedule.base_learning_rate' is missing or not > 0")
+    }
+    schedule.setBaseRate(Float(base))
+    schedule.plateauRate = try double(json["plateau_rate"], "schedule.plateau_rate")
+    schedule.best = try double(json["best"], "schedule.best")
+    schedule.badReports = try count(json["bad_reports"], "schedule.bad_reports")
+    schedule.reports = try count(json["reports"], "schedule.reports")
+  }
+
+  /// The latest evaluation, or null.
+  static func evaluationJSON(_ evaluation: Evaluation?) -> JSONValue {
+    evaluation.map {
+      .object([
+        ("loss", text($0.loss)), ("accuracy", text($0.accuracy)),
+        ("count", .number(Double($0.count))),
+      ])
+    } ?? .null
+  }
+
+  /// Reads `evaluationJSON` back.
+  static func evaluation(_ json: JSONValue?) throws(SeqRNNError) -> Evaluation? {
+    guard let json, !json.isNull else { return nil }
+    return Evaluation(
+      loss: try double(json["loss"], "last_evaluation.loss"),
+      accuracy: try double(json["accuracy"], "last_evaluation.accuracy"),
+      count: try count(json["count"], "last_evaluation.count"))
+  }
+
+  /// The data position (a caller's 64-bit integer) from its decimal string.
+  static func dataPosition(_ json: JSONValue?) throws(SeqRNNError) -> Int64 {
+    guard let text = json?.stringValue, let position = Int64(text) else {
+      throw .badFormat("checkpoint field 'data_position' is missing or not an integer string")
+    }
+    return position
+  }
+}
+
+extension Trainer {
+  /// Saves everything needed to resume training bit-identically (weights,
+  /// optimizer state, step count, schedule, mask RNG, carried states, frozen
+  /// tensors, the options) plus `dataPosition`, a number of the caller's
+  /// choosing (e.g. the next batch), as one safetensors file. The write is
+  /// atomic: a crash during the save leaves the previous file intact.
+  public func saveCheckpoint(to path: String, dataPosition: Int64 = 0) throws(SeqRNNError) {
+    guard !path.isEmpty else { throw .invalidArgument("path is empty") }
+    let layout = model.layout
+    var tensors = CheckpointFile.tensors(
+      layout.tensors, weights: model.parameters, optimizer: optimizer)
+    if carry.batchSize > 0 {
+      let config = model.configuration
+      let shape = [config.numLayers * config.directions, carry.batchSize, config.hiddenSize]
+      tensors.append(SafeTensor(name: "state.h", shape: shape, values: carry.hidden))
+      if !carry.cell.isEmpty {
+        tensors.append(SafeTensor(name: "state.c", shape: shape, values: carry.cell))
+      }
+    }
+    let trainerState: JSONValue = .object([
+      ("step_count", .number(Double(stepCount))),
+      ("data_position", .string(String(dataPosition))),
+      ("tensor_steps", CheckpointFile.tensorStepsJSON(layout.tensors, optimizer)),
+      ("frozen", .array(frozenTensors.map { .string($0) })),
+      ("rng", CheckpointFile.rngJSON(regularizer.random)),
+      ("schedule", CheckpointFile.scheduleJSON(schedule)),
+      ("last_evaluation", CheckpointFile.evaluationJSON(lastEvaluation)),
+    ])
+    try CheckpointFile.write(
+      tensors,
+      metadata: [
+        ("format", CheckpointFile.format),
+        ("format_version", String(CheckpointFile.formatVersion)),
+        ("seqrnn_version", seqrnnVersion),
+        ("config", serializeJSON(ModelFile.configurationJSON(model.configuration))),
+        ("training", serializeJSON(CheckpointFile.optionsJSON(options))),
+        ("trainer", serializeJSON(trainerState)),
+      ], to: path)
+  }
+
+  /// Loads a checkpoint written by `saveCheckpoint`: a new model and a
+  /// trainer that continue exactly where the saved one stopped, and the
+  /// saved data position. Damaged files, files of another kind and files of
+  /// a newer format version are refused with `.badFormat`,
+  /// `.unsupportedVersion` or `.io`.
+  public static func loadCheckpoint(from path: String) throws(SeqRNNError) -> (
+    trainer: Trainer, dataPosition: Int64
+  ) {
+    let decoded = try CheckpointFile.read(
+      path, format: CheckpointFile.format, formatVersion: CheckpointFile.formatVersion,
+      kind: "seqrnn checkpoint",
+      otherKinds: [
+        "seqrnn": "a seqrnn model file, not a checkpoint (load it with seqrnn_model_load)"
+      ])
+    do {
+      return try restore(
+        config: try decoded.json("config"), training: try decoded.json("training"),
+        state: try decoded.json("trainer"), decoded: decoded)
+    } catch {
+      if case .outOfMemory = error { throw error }
+      throw .badFormat("\(path): \(error.message)")
+    }
+  }
+
+  /// Builds the model and trainer of a decoded checkpoint.
+  private static func restore(
+    config configJSON: JSONValue, training: JSONValue, state: JSONValue,
+    decoded: CheckpointFile.Decoded
+  ) throws(SeqRNNError) -> (trainer: Trainer, dataPosition: Int64) {
+    let config = try ModelFile.configuration(from: configJSON)
+    let options = try CheckpointFile.options(from: training)
+    let model = try Model(config)
+    let trainer = try Trainer(model: model, options: options)
+    let layout = model.layout
+
+    // Tensors: every expected name exactly once, with its shape.
+    var expected = CheckpointFile.expectedTensors(layout.tensors, optimizer: trainer.optimizer)
+    let stateShape = decoded.byName["state.h"]?.shape
+    if let shape = stateShape {
+      guard shape.count == 3, shape[0] == config.numLayers * config.directions, shape[1] > 0,
+        shape[2] == config.hiddenSize
+      else {
+        throw .badFormat(
+          "tensor 'state.h' has shape \(shape), not [layers*directions, batch, hidden]")
+      }
+      expected.append(("state.h", shape, nil))
+      if config.cell == .lstm { expected.append(("state.c", shape, nil)) }
+    }
+    try CheckpointFile.restoreTensors(decoded, expected: expected)
     for info in layout.tensors {
-      try model.setTensor(named: info.name, byName[info.name]!.values)
+      try model.setTensor(named: info.name, decoded.byName[info.name]!.values)
     }
     if let shape = stateShape {
       trainer.carry.store(
-        batchSize: shape[1], hidden: byName["state.h"]!.values,
-        cell: config.cell == .lstm ? byName["state.c"]!.values : [])
+        batchSize: shape[1], hidden: decoded.byName["state.h"]!.values,
+        cell: config.cell == .lstm ? decoded.byName["state.c"]!.values : [])
     }
 
     // Counters, schedule, frozen tensors, RNG, last evaluation.
     trainer.stepCount = try CheckpointFile.count(state["step_count"], "step_count")
-    guard let positionText = state["data_position"]?.stringValue,
-      let dataPosition = Int64(positionText)
-    else {
-      throw .badFormat("checkpoint field 'data_position' is missing or not an integer string")
-    }
-    guard let steps = state["tensor_steps"] else {
-      throw .badFormat("checkpoint field 'tensor_steps' is missing")
-    }
-    for (index, info) in layout.tensors.enumerated() {
-      trainer.optimizer.tensorSteps[index] = try CheckpointFile.count(
-        steps[info.name], "tensor_steps.\(info.name)")
-    }
+    let dataPosition = try CheckpointFile.dataPosition(state["data_position"])
+    try CheckpointFile.restoreTensorSteps(
+      state["tensor_steps"], layout.tensors, into: trainer.optimizer)
     guard let frozen = state["frozen"]?.arrayValue else {
       throw .badFormat("checkpoint field 'frozen' is missing or not an array")
     }
@@ -359,41 +482,9 @@ extension Trainer {
       }
       try trainer.setFrozen(text, true)
     }
-    guard let words = state["rng"]?.arrayValue, words.count == 4 else {
-      throw .badFormat("checkpoint field 'rng' is missing or not 4 words")
-    }
-    var rngState: [UInt64] = []
-    for word in words {
-      guard let text = word.stringValue, let value = UInt64(text) else {
-        throw .badFormat(
-          "checkpoint field 'rng' holds a word that is not an unsigned integer string")
-      }
-      rngState.append(value)
-    }
-    guard rngState.contains(where: { $0 != 0 }) else {
-      throw .badFormat("checkpoint field 'rng' is all zeros, which no generator state can be")
-    }
-    trainer.regularizer.random.state = rngState
-    guard let schedule = state["schedule"] else {
-      throw .badFormat("checkpoint field 'schedule' is missing")
-    }
-    guard let base = schedule["base_learning_rate"]?.doubleValue, Float(base).isFinite, base > 0
-    else {
-      throw .badFormat("checkpoint field 'schedule.base_learning_rate' is missing or not > 0")
-    }
-    trainer.schedule.setBaseRate(Float(base))
-    trainer.schedule.plateauRate = try CheckpointFile.double(
-      schedule["plateau_rate"], "schedule.plateau_rate")
-    trainer.schedule.best = try CheckpointFile.double(schedule["best"], "schedule.best")
-    trainer.schedule.badReports = try CheckpointFile.count(
-      schedule["bad_reports"], "schedule.bad_reports")
-    trainer.schedule.reports = try CheckpointFile.count(schedule["reports"], "schedule.reports")
-    if let evaluation = state["last_evaluation"], !evaluation.isNull {
-      trainer.lastEvaluation = Evaluation(
-        loss: try CheckpointFile.double(evaluation["loss"], "last_evaluation.loss"),
-        accuracy: try CheckpointFile.double(evaluation["accuracy"], "last_evaluation.accuracy"),
-        count: try CheckpointFile.count(evaluation["count"], "last_evaluation.count"))
-    }
+    trainer.regularizer.random.state = try CheckpointFile.rngState(state["rng"], "rng")
+    try CheckpointFile.restoreSchedule(state["schedule"], into: &trainer.schedule)
+    trainer.lastEvaluation = try CheckpointFile.evaluation(state["last_evaluation"])
     return (trainer, dataPosition)
   }
 }

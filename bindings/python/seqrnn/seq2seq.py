@@ -403,6 +403,21 @@ class Seq2Seq:
             0, 0, _handle=_seqrnn.Seq2Seq.load(os.fspath(path), learning_rate=lr)
         )
 
+    def save_checkpoint(self, path: str | os.PathLike, position: int = 0) -> None:
+        """Saves everything needed to resume training bit for bit (weights,
+        optimizer state, step count, schedules, the sampling and dropout random
+        streams) and ``position``, an integer of your choosing such as the next
+        batch, as one file, atomically."""
+        self._m.save_checkpoint(os.fspath(path), position)
+
+    @classmethod
+    def load_checkpoint(cls, path: str | os.PathLike) -> tuple[Seq2Seq, int]:
+        """Loads a checkpoint written by :meth:`save_checkpoint`: returns
+        ``(model, position)``, a model that continues training exactly where
+        the saved one stopped, and the saved position."""
+        handle, position = _seqrnn.Seq2Seq.load_checkpoint(os.fspath(path))
+        return cls(0, 0, _handle=handle), int(position)
+
     def close(self) -> None:
         """Frees the model now."""
         self._m.close()

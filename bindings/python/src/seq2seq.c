@@ -639,6 +639,59 @@ static PyObject *s2s_load(PyObject *type, PyObject *args, PyObject *kwargs) {
   return wrap((PyTypeObject *)type, handle);
 }
 
+PyDoc_STRVAR(save_checkpoint_doc,
+             "save_checkpoint($self, path, position=0, /)\n--\n\n"
+             "Saves everything needed to resume training bit for bit, and\n"
+             "position, an integer of your choosing\n"
+             "(seqrnn_seq2seq_save_checkpoint).");
+
+static PyObject *s2s_save_checkpoint(Seq2SeqObject *self, PyObject *args) {
+  PyObject *opath, *oposition = NULL;
+  if (!PyArg_ParseTuple(args, "O|O:save_checkpoint", &opath, &oposition))
+    return NULL;
+  int64_t position = 0;
+  if (oposition != NULL && ext_to_int64(oposition, "position", &position) < 0)
+    return NULL;
+  PyObject *bytes;
+  if (check_open(self) < 0 || !PyUnicode_FSConverter(opath, &bytes))
+    return NULL;
+  int st;
+  Py_BEGIN_ALLOW_THREADS s2s_lock(self);
+  st = self->model == NULL
+           ? EXT_CLOSED
+           : (int)seqrnn_seq2seq_save_checkpoint(
+                 self->model, PyBytes_AS_STRING(bytes), position);
+  s2s_unlock(self);
+  Py_END_ALLOW_THREADS Py_DECREF(bytes);
+  if (ext_status(st, "Seq2Seq") < 0)
+    return NULL;
+  Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(load_checkpoint_doc,
+             "load_checkpoint(path, /)\n--\n\n"
+             "Loads a checkpoint written by save_checkpoint(): returns\n"
+             "(model, position), a model that continues training exactly\n"
+             "where the saved one stopped (seqrnn_seq2seq_load_checkpoint).");
+
+static PyObject *s2s_load_checkpoint(PyObject *type, PyObject *arg) {
+  PyObject *bytes;
+  if (!PyUnicode_FSConverter(arg, &bytes))
+    return NULL;
+  seqrnn_seq2seq *handle = NULL;
+  int64_t position = 0;
+  int st;
+  Py_BEGIN_ALLOW_THREADS st = (int)seqrnn_seq2seq_load_checkpoint(
+      PyBytes_AS_STRING(bytes), &handle, &position);
+  Py_END_ALLOW_THREADS Py_DECREF(bytes);
+  if (ext_status(st, "Seq2Seq") < 0)
+    return NULL;
+  PyObject *model = wrap((PyTypeObject *)type, handle);
+  if (model == NULL)
+    return NULL;
+  return Py_BuildValue("(NL)", model, (long long)position);
+}
+
 PyDoc_STRVAR(params_doc,
              "params($self, /)\n--\n\n"
              "The configuration and settings as a dict of Seq2Seq() keywords\n"
@@ -696,6 +749,10 @@ static PyMethodDef s2s_methods[] = {
     {"save", (PyCFunction)s2s_save, METH_O, save_doc},
     {"load", (PyCFunction)(void (*)(void))s2s_load,
      METH_VARARGS | METH_KEYWORDS | METH_CLASS, load_doc},
+    {"save_checkpoint", (PyCFunction)s2s_save_checkpoint, METH_VARARGS,
+     save_checkpoint_doc},
+    {"load_checkpoint", (PyCFunction)s2s_load_checkpoint, METH_O | METH_CLASS,
+     load_checkpoint_doc},
     {"params", (PyCFunction)s2s_params, METH_NOARGS, params_doc},
     {"default_params", (PyCFunction)s2s_default_params,
      METH_NOARGS | METH_CLASS, default_params_doc},

@@ -2,8 +2,8 @@
 unidirectional or bidirectional with its directions summed, decoder from the
 encoder's final states, Luong attention masked by source
 lengths, output layer), greedy decoding against a numpy greedy decoder, beam
-width 1 against greedy, the scheduled-sampling schedules, dropout, files, and
-errors."""
+width 1 against greedy, the scheduled-sampling schedules, dropout, files,
+checkpoints that resume training bit for bit, and errors."""
 
 import numpy as np
 import pytest
@@ -293,6 +293,41 @@ def test_dropout_acts_in_training_passes_only(tmp_path):
         for name in ("dropout", "recurrent_dropout"):
             with pytest.raises(seqrnn.InvalidArgumentError, match=name):
                 seqrnn.Seq2Seq(6, 7, **{name: rate})
+
+
+def test_checkpoint_resumes_training_exactly(tmp_path):
+    model = seqrnn.Seq2Seq(
+        6,
+        7,
+        hidden_size=6,
+        num_layers=2,
+        dropout=0.3,
+        bidirectional_encoder=True,
+        attention="general",
+        bos_id=1,
+        eos_id=2,
+        sampling="constant",
+        sampling_start=0.5,
+        sampling_from_model=True,
+        seed=3,
+        train_seed=8,
+    )
+    batches = [(SOURCES[i:] + SOURCES[:i], TARGETS[i:] + TARGETS[:i]) for i in range(3)]
+    model.train_step(*batches[0])
+    path = tmp_path / "s2s.ckpt"
+    model.save_checkpoint(path, 1)
+    losses = [model.train_step(*batch) for batch in batches[1:]]
+    resumed, position = seqrnn.Seq2Seq.load_checkpoint(path)
+    assert position == 1 and resumed.step_count == 1
+    assert resumed.params() == model.params()
+    assert [resumed.train_step(*batch) for batch in batches[1:]] == losses
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(resumed.state_dict()[name], value)
+    model.save(tmp_path / "model.safetensors")
+    with pytest.raises(seqrnn.FormatError, match="not a checkpoint"):
+        seqrnn.Seq2Seq.load_checkpoint(tmp_path / "model.safetensors")
+    with pytest.raises(seqrnn.FileError):
+        seqrnn.Seq2Seq.load_checkpoint(tmp_path / "missing.ckpt")
 
 
 def test_errors(tmp_path):
