@@ -115,14 +115,11 @@ func seq2seqGradientsMixedInputs() throws {
   try checkGradients(c, paddedBatch, decoderInputs: inputs)
 }
 
-@Test(
-  "the float32 model agrees with the float64 probe",
-  arguments: Seq2SeqCase.all + Seq2SeqCase.bidirectional)
-func seq2seqFloatMatchesDouble(_ c: Seq2SeqCase) throws {
-  let model = try Seq2Seq(c.configuration)
-  let probe = try Seq2SeqProbe.evaluate(
-    configuration: c.configuration, parameters: try doubleParameters(model), batch: paddedBatch)
-  let loss = try model.computeGradients(paddedBatch)
+/// The float32 model's loss and gradients (of its latest `computeGradients`) equal the float64
+/// probe's to float32 rounding.
+private func expectMatchesProbe(
+  _ model: Seq2Seq, loss: Float, _ probe: (loss: Double, gradients: [String: [Double]])
+) throws {
   #expect(abs(Double(loss) - probe.loss) <= 1e-5 * abs(probe.loss))
   for info in model.tensorInfos {
     let g = try model.gradient(named: info.name)
@@ -131,6 +128,17 @@ func seq2seqFloatMatchesDouble(_ c: Seq2SeqCase) throws {
       #expect(abs(Double(g[i]) - expected) <= 1e-5 + 1e-3 * abs(expected), "\(info.name)[\(i)]")
     }
   }
+}
+
+@Test(
+  "the float32 model agrees with the float64 probe",
+  arguments: Seq2SeqCase.all + Seq2SeqCase.bidirectional)
+func seq2seqFloatMatchesDouble(_ c: Seq2SeqCase) throws {
+  let model = try Seq2Seq(c.configuration)
+  let probe = try Seq2SeqProbe.evaluate(
+    configuration: c.configuration, parameters: try doubleParameters(model), batch: paddedBatch)
+  let loss = try model.computeGradients(paddedBatch)
+  try expectMatchesProbe(model, loss: loss, probe)
 }
 
 /// Two layers, so both dropouts act: between the layers and on the recurrent state.
@@ -166,14 +174,7 @@ func seq2seqDropoutActsInTrainingOnly() throws {
   let loss = try model.computeGradients(paddedBatch)
   let probe = try Seq2SeqProbe.evaluate(
     configuration: config, parameters: parameters, batch: paddedBatch, maskSeed: 42)
-  #expect(abs(Double(loss) - probe.loss) <= 1e-5 * abs(probe.loss))
-  for info in model.tensorInfos {
-    let g = try model.gradient(named: info.name)
-    for i in 0..<info.count {
-      let expected = probe.gradients[info.name]![i]
-      #expect(abs(Double(g[i]) - expected) <= 1e-5 + 1e-3 * abs(expected), "\(info.name)[\(i)]")
-    }
-  }
+  try expectMatchesProbe(model, loss: loss, probe)
   let undropped = try twin.computeGradients(paddedBatch)
   #expect(abs(loss - undropped) > 1e-4, "dropout changed nothing: \(loss) vs \(undropped)")
   // The next step draws new masks.

@@ -151,6 +151,25 @@ enum ModelFileContainer {
     }
   }
 
+  /// Checks a seqrnn file's metadata: `format` must be `format` (else the
+  /// file "is `otherwise`"), and `format_version` at least 1 and at most
+  /// `formatVersion` (else `.unsupportedVersion`).
+  static func checkFormat(
+    _ metadata: [String: String], path: String, format: String, formatVersion: Int,
+    otherwise: @autoclosure () -> String
+  ) throws(SeqRNNError) {
+    guard metadata["format"] == format else { throw .badFormat("\(path) is \(otherwise())") }
+    guard let versionText = metadata["format_version"], let version = Int(versionText), version >= 1
+    else {
+      throw .badFormat("\(path): metadata 'format_version' is missing or invalid")
+    }
+    guard version <= formatVersion else {
+      throw .unsupportedVersion(
+        "\(path) has format_version \(version); this seqrnn (\(seqrnnVersion)) reads up to \(formatVersion)"
+      )
+    }
+  }
+
   /// Reads a file written by `write`: its tensors and configuration, after
   /// checking the format (`kind` names it in errors, e.g. "a seqrnn model")
   /// and that its version is at most `formatVersion`.
@@ -164,19 +183,9 @@ enum ModelFileContainer {
       throw error.seqrnnError
     }
     let metadata = Dictionary(decoded.metadata, uniquingKeysWith: { first, _ in first })
-    guard metadata["format"] == format else {
-      throw .badFormat(
-        "\(path) is a safetensors file but not \(kind) (metadata 'format' is not \"\(format)\")")
-    }
-    guard let versionText = metadata["format_version"], let version = Int(versionText), version >= 1
-    else {
-      throw .badFormat("\(path): metadata 'format_version' is missing or invalid")
-    }
-    guard version <= formatVersion else {
-      throw .unsupportedVersion(
-        "\(path) has format_version \(version); this seqrnn (\(seqrnnVersion)) reads up to \(formatVersion)"
-      )
-    }
+    try checkFormat(
+      metadata, path: path, format: format, formatVersion: formatVersion,
+      otherwise: "a safetensors file but not \(kind) (metadata 'format' is not \"\(format)\")")
     guard let configText = metadata["config"] else {
       throw .badFormat("\(path): metadata 'config' is missing")
     }

@@ -191,21 +191,10 @@ enum CheckpointFile {
       }
     }
     let metadata = Dictionary(decoded.metadata, uniquingKeysWith: { first, _ in first })
-    guard metadata["format"] == format else {
-      let what =
-        metadata["format"].flatMap { otherKinds[$0] }
-        ?? "a safetensors file but not a \(kind) (metadata 'format' is not \"\(format)\")"
-      throw .badFormat("\(path) is \(what)")
-    }
-    guard let versionText = metadata["format_version"], let version = Int(versionText), version >= 1
-    else {
-      throw .badFormat("\(path): metadata 'format_version' is missing or invalid")
-    }
-    guard version <= formatVersion else {
-      throw .unsupportedVersion(
-        "\(path) has \(kind) format_version \(version); this seqrnn (\(seqrnnVersion)) reads up to \(formatVersion)"
-      )
-    }
+    try ModelFileContainer.checkFormat(
+      metadata, path: path, format: format, formatVersion: formatVersion,
+      otherwise: metadata["format"].flatMap { otherKinds[$0] }
+        ?? "a safetensors file but not a \(kind) (metadata 'format' is not \"\(format)\")")
     var byName: [String: SafeTensor] = [:]
     for tensor in decoded.tensors { byName[tensor.name] = tensor }
     return Decoded(path: path, tensors: decoded.tensors, byName: byName, metadata: metadata)
