@@ -1,4 +1,5 @@
-"""Callbacks for :meth:`seqrnn.Model.fit`, Keras style.
+"""Callbacks for :meth:`seqrnn.Model.fit` and :meth:`seqrnn.Seq2Seq.fit`,
+Keras style.
 
 A callback is an object with any of these methods, called by ``fit``:
 
@@ -9,7 +10,9 @@ A callback is an object with any of these methods, called by ``fit``:
 - ``on_batch_begin(batch, logs)`` and ``on_batch_end(batch, logs)``: ``logs``
   holds the batch's own ``loss`` (and ``accuracy``) and its ``size``
 
-Epochs and batches count from 0. Before training, ``fit`` sets
+(:meth:`seqrnn.Seq2Seq.fit` logs ``loss``, ``teacher_forcing`` and, with
+validation data, ``val_loss``, ``val_token_accuracy`` and
+``val_exact_match``.) Epochs and batches count from 0. Before training, ``fit`` sets
 ``callback.model`` (the model being trained) and ``callback.params`` (``epochs``,
 ``steps`` per epoch, ``batch_size``, ``samples``, ``verbose``, and ``metrics``:
 the keys the epoch logs will have). Setting ``model.stop_training = True``
@@ -191,8 +194,9 @@ class EarlyStopping(Callback):
             ``acc``, ``f1``, ``precision``, ``recall`` or ``auc``, else min.
         restore_best_weights: at the end of training, put back the weights of
             the best epoch (if it is not the last one). The library keeps a
-            copy of the best weights (``seqrnn_early_stopping``), so this
-            costs one copy of the weights per improvement.
+            copy of the best weights (``seqrnn_early_stopping``; for a
+            :class:`~seqrnn.Seq2Seq`, its ``state_dict()``), so this costs
+            one copy of the weights per improvement.
         verbose: 1 prints a line when stopping or restoring.
 
     A NaN or infinite value never counts as an improvement. After training,
@@ -235,6 +239,9 @@ class EarlyStopping(Callback):
             mode == "auto" and any(part in monitor.lower() for part in _MAXIMIZED)
         )
         self._tracker: Any | None = None
+        # Models without a library tracker (Seq2Seq) keep a state_dict copy.
+        self._keeps_copy = False
+        self._best_weights: dict[str, Any] | None = None
         self._reset()
 
     def _reset(self) -> None:
@@ -243,6 +250,7 @@ class EarlyStopping(Callback):
         self.best_epoch: int | None = None
         self.stopped_epoch: int | None = None
         self._last_epoch: int | None = None
+        self._best_weights = None
         self._close_tracker()
 
     def _close_tracker(self) -> None:
@@ -269,7 +277,11 @@ class EarlyStopping(Callback):
                     else ""
                 )
             )
+        self._keeps_copy = False
         if self.restore_best_weights and self.model is not None:
+            if not hasattr(self.model, "_model"):
+                self._keeps_copy = True
+                return
             # Same rule as _improved, so it keeps exactly the best epoch's
             # weights.
             self._tracker = _seqrnn.EarlyStopping(
@@ -290,6 +302,8 @@ class EarlyStopping(Callback):
             self.best = value
             self.best_epoch = epoch
             self.wait = 0
+            if self._keeps_copy and self.model is not None:
+                self._best_weights = self.model.state_dict()
             if self._tracker is not None and self.model is not None:
                 with self.model._lock.read():
                     self._tracker.update(self.model._model(), value)
@@ -312,6 +326,16 @@ class EarlyStopping(Callback):
 
     def on_train_end(self, logs: Logs | None = None) -> None:
         try:
+            if (
+                self._best_weights is not None
+                and self.model is not None
+                and self.best_epoch != self._last_epoch
+            ):
+                self.model.load_state_dict(self._best_weights)
+                if self.verbose:
+                    print(
+                        f"EarlyStopping: restored the weights of epoch {self.best_epoch + 1} ({self.monitor} = {self.best:.4g})"
+                    )
             if (
                 self._tracker is not None
                 and self.model is not None

@@ -23,14 +23,14 @@ without BOS/EOS, and decoded sequences come back without EOS.
 from __future__ import annotations
 
 import os
-import sys
-import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
 from . import _seqrnn
+from ._progress import ProgressBar
+from .callbacks import Callback, CallbackList, History
 from .errors import InvalidArgumentError, ShapeError, fail
 
 _CELLS = {"rnn_tanh": 0, "tanh": 0, "rnn_relu": 1, "relu": 1, "lstm": 2, "gru": 3}
@@ -131,6 +131,7 @@ class Seq2Seq:
         train_seed: int = 0,
         _handle: Any = None,
     ) -> None:
+        self.stop_training = False  # set by a callback to end fit() early
         if _handle is not None:
             self._m = _handle
             return
@@ -219,46 +220,94 @@ class Seq2Seq:
         shuffle: bool = True,
         seed: int = 0,
         verbose: int = 1,
+        callbacks: Iterable[Callback] = (),
     ) -> dict[str, list[float]]:
         """Trains for ``epochs`` passes over the pairs in shuffled batches.
 
         Returns a history dict: ``loss`` (mean training loss per epoch),
         ``teacher_forcing`` (ratio at the end of the epoch) and, with
-        ``validation=(sources, targets)``, ``val_loss`` and (with
-        ``exact_match``) ``val_exact_match`` (greedy decoding).
+        ``validation=(sources, targets)``, ``val_loss``, ``val_token_accuracy``
+        (teacher-forced token accuracy) and (with ``exact_match``)
+        ``val_exact_match`` (greedy decoding). The same keys are each
+        epoch's logs for ``callbacks`` (:class:`~seqrnn.Callback` objects,
+        e.g. :class:`~seqrnn.EarlyStopping`, which restores a seq2seq
+        model's best weights too); batch logs hold the batch's ``loss`` and
+        ``size``. A callback stops training by setting
+        ``model.stop_training = True``. ``verbose``: 0 silent, 1 a progress
+        bar per epoch (a line when not on a terminal), 2 a line per epoch.
+        Ctrl-C ends training after the current step and returns the history
+        of the completed epochs.
         """
         if len(sources) != len(targets):
             fail(ShapeError, f"{len(sources)} sources but {len(targets)} targets")
         if epochs < 0 or batch_size < 1:
             fail(InvalidArgumentError, "epochs must be >= 0 and batch_size >= 1")
-        rng = np.random.default_rng(seed)
+        callbacks = list(callbacks)
+        for cb in callbacks:
+            if not isinstance(cb, Callback):
+                fail(InvalidArgumentError, f"callbacks: {cb!r} is not a Callback")
         n = len(sources)
-        history: dict[str, list[float]] = {"loss": [], "teacher_forcing": []}
-        for epoch in range(epochs):
-            start = time.perf_counter()
-            order = rng.permutation(n) if shuffle else np.arange(n)
-            total, batches = 0.0, 0
-            for first in range(0, n, batch_size):
-                idx = order[first : first + batch_size]
-                total += self.train_step(
-                    [sources[i] for i in idx], [targets[i] for i in idx]
-                )
-                batches += 1
-            history["loss"].append(total / max(batches, 1))
-            history["teacher_forcing"].append(self.teacher_forcing_ratio())
-            line = f"epoch {epoch + 1}/{epochs} - loss {history['loss'][-1]:.4f}"
-            if validation is not None:
-                val = self.evaluate(*validation)
-                history.setdefault("val_loss", []).append(val["loss"])
-                line += f" - val_loss {val['loss']:.4f}"
-                if exact_match:
-                    em = self.exact_match(*validation)
-                    history.setdefault("val_exact_match", []).append(em)
-                    line += f" - val_exact_match {em:.4f}"
-            if verbose:
-                elapsed = time.perf_counter() - start
-                print(f"{line} - {elapsed:.1f}s", file=sys.stdout, flush=True)
-        return history
+        steps = -(-n // batch_size)
+        metrics = ["loss", "teacher_forcing"]
+        if validation is not None:
+            metrics += ["val_loss", "val_token_accuracy"]
+            metrics += ["val_exact_match"] if exact_match else []
+        params = {
+            "epochs": epochs,
+            "steps": steps,
+            "batch_size": batch_size,
+            "samples": n,
+            "verbose": verbose,
+            "metrics": metrics,
+            "accuracy": False,
+            "do_validation": validation is not None,
+        }
+        history = History()
+        progress = ProgressBar(verbose)
+        cbs = CallbackList([history, *callbacks, progress], self, params)
+        self.stop_training = False
+        rng = np.random.default_rng(seed)
+        cbs.on_train_begin({})
+        try:
+            for epoch in range(epochs):
+                cbs.on_epoch_begin(epoch, {})
+                order = rng.permutation(n) if shuffle else np.arange(n)
+                total, batches = 0.0, 0
+                for first in range(0, n, batch_size):
+                    idx = order[first : first + batch_size]
+                    cbs.on_batch_begin(batches, {"size": len(idx)})
+                    loss = self.train_step(
+                        [sources[i] for i in idx], [targets[i] for i in idx]
+                    )
+                    total += loss
+                    cbs.on_batch_end(batches, {"loss": loss, "size": len(idx)})
+                    batches += 1
+                    if self.stop_training:
+                        break
+                logs = {
+                    "loss": total / max(batches, 1),
+                    "teacher_forcing": self.teacher_forcing_ratio(),
+                }
+                if validation is not None:
+                    val = self.evaluate(*validation)
+                    logs["val_loss"] = val["loss"]
+                    logs["val_token_accuracy"] = val["token_accuracy"]
+                    if exact_match:
+                        logs["val_exact_match"] = self.exact_match(*validation)
+                cbs.on_epoch_end(epoch, logs)
+                if self.stop_training:
+                    history.stopped_early = True
+                    break
+        except KeyboardInterrupt:
+            history.interrupted = True
+            progress.interrupted(
+                "Training interrupted (KeyboardInterrupt); the model keeps the weights "
+                f"of its last completed step. Returning the history of the "
+                f"{len(history.epoch)} completed epochs."
+            )
+        finally:
+            cbs.on_train_end({})
+        return history.history
 
     # ---- evaluation ----------------------------------------------------------------
 

@@ -330,6 +330,43 @@ def test_checkpoint_resumes_training_exactly(tmp_path):
         seqrnn.Seq2Seq.load_checkpoint(tmp_path / "missing.ckpt")
 
 
+def test_fit_calls_callbacks_and_early_stopping_restores_weights():
+    model = seqrnn.Seq2Seq(6, 7, hidden_size=6, bos_id=1, eos_id=2, seed=3, lr=0.05)
+    seen, batches, snapshots = [], [], []
+    recorder = seqrnn.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: (
+            seen.append((epoch, sorted(logs))),
+            snapshots.append(model.state_dict()),
+        ),
+        on_batch_end=lambda batch, logs: batches.append((batch, logs["size"])),
+    )
+    # Mode "max" on a falling loss: epoch 1 does not improve on epoch 0, so
+    # training stops there and epoch 0's weights come back.
+    stop = seqrnn.EarlyStopping(monitor="loss", mode="max", restore_best_weights=True)
+    history = model.fit(
+        SOURCES,
+        TARGETS,
+        epochs=5,
+        batch_size=2,
+        validation=(SOURCES, TARGETS),
+        callbacks=[recorder, stop],
+        verbose=0,
+    )
+    keys = ["loss", "teacher_forcing", "val_exact_match", "val_loss"]
+    keys.append("val_token_accuracy")
+    assert seen == [(0, keys), (1, keys)]
+    assert batches == [(0, 2), (1, 1)] * 2
+    assert len(history["loss"]) == 2 and history["loss"][1] < history["loss"][0]
+    assert stop.stopped_epoch == 1 and stop.best_epoch == 0 and model.stop_training
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, snapshots[0][name])
+    assert not np.array_equal(snapshots[0]["output.bias"], snapshots[1]["output.bias"])
+    with pytest.raises(seqrnn.InvalidArgumentError, match="not a Callback"):
+        model.fit(SOURCES, TARGETS, callbacks=[object()], verbose=0)
+    with pytest.raises(ValueError, match="val_loss"):
+        model.fit(SOURCES, TARGETS, callbacks=[seqrnn.EarlyStopping()], verbose=0)
+
+
 def test_errors(tmp_path):
     with pytest.raises(seqrnn.InvalidArgumentError):
         seqrnn.Seq2Seq(3, 4, attention="bahdanau")
