@@ -21,7 +21,9 @@
  *   cc -std=c99 -O2 sst2_classifier.c $(pkg-config --cflags --libs seqrnn)
  * Run:
  *   ./sst2_classifier [options] [DIR]
- * Without DIR's files it trains on a tiny built-in sample and says so.
+ * DIR must hold the three files (SST-2 as distributed with the project's
+ * data sets, ../shared/data/sst2 beside the checkout); without them it
+ * stops with a message.
  * Options:
  *   --quick          a small run (a fifth of the training data, 4 epochs,
  *                    one model)
@@ -116,22 +118,6 @@ static char *xstrdup(const char *s) {
 
 /* ---- data -----------------------------------------------------------------
  */
-
-static const char *const sample_text[] = {
-    "1 a warm , funny and moving film",
-    "1 the best movie of the year",
-    "1 beautifully acted and smartly written",
-    "1 a joy to watch from start to finish",
-    "1 an engaging , heartfelt story",
-    "1 smart , touching and often hilarious",
-    "0 a dull , lifeless mess",
-    "0 the worst movie of the year",
-    "0 badly acted and poorly written",
-    "0 a chore to sit through",
-    "0 a tedious , empty story",
-    "0 stupid , boring and never funny",
-};
-#define SAMPLE_COUNT ((long)(sizeof sample_text / sizeof sample_text[0]))
 
 /* Adds one "label text" line to s; returns 0 for a malformed line. */
 static int add_line(split *s, const char *line, long *capacity) {
@@ -486,25 +472,16 @@ int main(int argc, char **argv) {
   check(seqrnn_set_num_threads((int32_t)opt.threads), "seqrnn_set_num_threads");
   double began = now_seconds();
 
-  /* 1. The three splits, or the built-in sample. */
+  /* 1. The three splits (SST-2 is read where it lives, never copied). */
   split train, dev, test;
   if (opt.dir == NULL || !read_split(opt.dir, "train", &train) ||
       !read_split(opt.dir, "dev", &dev) ||
       !read_split(opt.dir, "test", &test)) {
-    printf("sst2_classifier: %s/{train,dev,test}.txt not found; using a tiny "
-           "built-in sample (its numbers mean nothing)\n",
-           opt.dir ? opt.dir : "(no DIR)");
-    long capacity[3] = {0, 0, 0};
-    memset(&train, 0, sizeof train);
-    memset(&dev, 0, sizeof dev);
-    memset(&test, 0, sizeof test);
-    for (int copy = 0; copy < 8; copy++)
-      for (long i = 0; i < SAMPLE_COUNT; i++)
-        add_line(&train, sample_text[i], &capacity[0]);
-    for (long i = 0; i < SAMPLE_COUNT; i++) {
-      add_line(&dev, sample_text[i], &capacity[1]);
-      add_line(&test, sample_text[i], &capacity[2]);
-    }
+    fprintf(stderr,
+            "sst2_classifier: %s/{train,dev,test}.txt not found; give the "
+            "SST-2 directory (e.g. ../shared/data/sst2 beside the checkout)\n",
+            opt.dir ? opt.dir : "(no DIR)");
+    return 1;
   }
   if (opt.quick) { /* a fifth of the training sentences, fewer epochs */
     if (train.count > 1000) {
