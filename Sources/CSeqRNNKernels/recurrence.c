@@ -655,6 +655,23 @@ static void backward_product(const pass *call, const share *w,
   }
 }
 
+/* Packs this member's units of the backward panels, whichever way the
+ * steps are split. */
+static void pack_backward(const pass *call, int index, int count) {
+  const srnn_recurrence *job = call->job;
+  int64_t h = job->hidden, begin, end;
+  member_units(h, index, count, &begin, &end);
+  if (call->bf16) {
+    srnn_bf16_recurrence_pack(job, 1, &call->products, begin, end);
+    return;
+  }
+  int64_t width = granule(h),
+          panel_floats = width * srnn_gate_count(job->cell) * h;
+  for (int64_t q = begin / width; q * width < end; q++)
+    pack_backward_panel(job->weight_hh, job->cell, h, q,
+                        job->packed_backward + q * panel_floats);
+}
+
 static void backward_member(void *context, int index, int count,
                             srnn_barrier *barrier) {
   const pass *call = context;
@@ -664,18 +681,8 @@ static void backward_member(void *context, int index, int count,
   const int64_t b_count = job->batch, h = job->hidden, t_count = job->steps;
   const int64_t gates = srnn_gate_count(cell), gh = gates * h;
   const share w = member_share(job, index, count);
-  {
-    /* This member's units of the panels (all are read when split by
-     * sequences: wait for the others below). */
-    int64_t begin, end;
-    member_units(h, index, count, &begin, &end);
-    const int64_t width = granule(h), panel_floats = width * gh;
-    for (int64_t q = begin / width; !bf16 && q * width < end; q++)
-      pack_backward_panel(job->weight_hh, cell, h, q,
-                          job->packed_backward + q * panel_floats);
-    if (bf16)
-      srnn_bf16_recurrence_pack(job, 1, &call->products, begin, end);
-  }
+  pack_backward(call, index, count);
+  /* Split by sequences, every member reads every panel. */
   if (w.by_rows)
     srnn_barrier_wait(barrier);
   const int64_t n = w.u1 - w.u0;

@@ -15,18 +15,10 @@
 
 #pragma STDC FP_CONTRACT OFF
 
-/* row[j] = base[j] + a[j] + b[j] for j < folded, base[j] + a[j] after;
- * base is row itself, or the zero row when base is NULL. */
-KERNEL static void bias_row(float *restrict row, const float *base,
-                            int64_t width, const float *restrict a,
-                            const float *restrict b, int64_t folded) {
-  if (base == NULL) {
-    for (int64_t j = 0; j < folded; j++)
-      row[j] = 0.0f + (a[j] + b[j]);
-    for (int64_t j = folded; j < width; j++)
-      row[j] = 0.0f + a[j];
-    return;
-  }
+/* row[j] += a[j] + b[j] for j < folded, row[j] += a[j] after. */
+KERNEL static void bias_row(float *restrict row, int64_t width,
+                            const float *restrict a, const float *restrict b,
+                            int64_t folded) {
   for (int64_t j = 0; j < folded; j++)
     row[j] += a[j] + b[j];
   for (int64_t j = folded; j < width; j++)
@@ -54,16 +46,17 @@ static void rows_member(void *context, int index, int count,
           r1 = job->count * (index + 1) / count;
   for (int64_t r = r0; r < r1; r++) {
     float *row = job->rows + r * job->width;
-    if (job->table == NULL) {
-      bias_row(row, row, job->width, job->a, job->b, job->folded);
-      continue;
+    if (job->table != NULL) {
+      int64_t s = r / job->batch, i = r % job->batch;
+      if (s < job->lengths[i]) {
+        memcpy(row, job->table + job->tokens[i * job->steps + s] * job->width,
+               sizeof(float) * (size_t)job->width);
+        continue;
+      }
+      /* Padding: a zero input row's projection, the biases alone. */
+      memset(row, 0, sizeof(float) * (size_t)job->width);
     }
-    int64_t s = r / job->batch, i = r % job->batch;
-    if (s < job->lengths[i])
-      memcpy(row, job->table + job->tokens[i * job->steps + s] * job->width,
-             sizeof(float) * (size_t)job->width);
-    else
-      bias_row(row, NULL, job->width, job->a, job->b, job->folded);
+    bias_row(row, job->width, job->a, job->b, job->folded);
   }
 }
 

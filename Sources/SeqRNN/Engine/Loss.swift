@@ -54,8 +54,8 @@ extension Engine {
         let scale = T(w / divisor)
         switch config.loss {
         case .crossEntropy:
+          // float64 only: float32 took crossEntropyRows above.
           let target = input.targetClasses![targetIndex]
-          // float32: one fused SIMD pass (softmax, loss, gradient, arg-max).
           let result = crossEntropy(
             logits, count: o, target: target, scale: scale,
             gradient: gradients.map { $0 + row * o })

@@ -222,8 +222,7 @@ final class DecoderStepper {
     let finalH = try FlatBuffer<Float>(count: config.numLayers * b * hidden)
     let finalC = try FlatBuffer<Float>(count: config.numLayers * b * hidden)
     Seq2SeqPass<Float>.copyFinalStates(
-      encoderTape, config: config, batch: b, steps: s, h: finalH.pointer, c: finalC.pointer,
-      bidirectional: config.bidirectionalEncoder)
+      encoderTape, config: config, batch: b, steps: s, h: finalH.pointer, c: finalC.pointer)
     for layer in 0..<config.numLayers {
       for i in 0..<b {
         for j in 0..<replicas {

@@ -26,8 +26,8 @@ public enum AttentionKind: Int32, Sendable, CaseIterable {
 /// `c` for LSTM). A bidirectional encoder runs each layer both ways; its two
 /// directions are summed, both in the outputs attention reads and in the
 /// final states the decoder starts from (as the PyTorch chatbot tutorial's
-/// encoder does), so the decoder and attention stay `hiddenSize` wide. Dropout, when set, acts in both stacks
-/// during training steps only. Target sequences are given without BOS and
+/// encoder does), so the decoder and attention stay `hiddenSize` wide.
+/// Dropout, when set, acts in both stacks during training steps only. Target sequences are given without BOS and
 /// EOS: the decoder reads `BOS y_1 ... y_n` and is trained to emit
 /// `y_1 ... y_n EOS`.
 public struct Seq2SeqConfiguration: Sendable, Equatable {

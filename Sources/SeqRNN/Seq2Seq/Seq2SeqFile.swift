@@ -60,16 +60,8 @@ enum Seq2SeqFile {
       }
       config.bidirectionalEncoder = flag
     }
-    for (key, path) in [
-      ("dropout", \Seq2SeqConfiguration.dropout),
-      ("recurrent_dropout", \Seq2SeqConfiguration.recurrentDropout),
-    ] {
-      guard let value = json[key] else { continue }
-      guard let number = value.doubleValue else {
-        throw .badFormat("config field '\(key)' is not a number")
-      }
-      config[keyPath: path] = Float(number)
-    }
+    config.dropout = try ModelFile.optionalRate(json, "dropout")
+    config.recurrentDropout = try ModelFile.optionalRate(json, "recurrent_dropout")
     return config
   }
 }

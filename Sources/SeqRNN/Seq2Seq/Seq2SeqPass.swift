@@ -53,6 +53,9 @@ final class Seq2SeqPass<T: EngineScalar> {
   private var initialC: UnsafeMutablePointer<T>!
   private var initialHGradient: UnsafeMutablePointer<T>!
   private var initialCGradient: UnsafeMutablePointer<T>!
+  /// What attention reads of the encoder, set by `encode`: its top outputs
+  /// `[S][B][H]`, or `encoderSum`.
+  private var encoderTop: UnsafePointer<T>!
   /// Bidirectional encoder only: the summed top outputs `[S][B][H]`, their
   /// gradient for both directions `[S][B][2H]`, and the final-state
   /// gradients for both directions `[L*2][B][H]`.
@@ -167,11 +170,11 @@ final class Seq2SeqPass<T: EngineScalar> {
   }
 
   /// Copies a stack's final states `[L][B][H]` (slot T of each layer's
-  /// forward direction, plus slot 0 of its backward direction when
-  /// `bidirectional`) into `h` and, for LSTM, `c`.
+  /// forward direction, plus slot 0 of its backward direction when the
+  /// stack has one) into `h` and, for LSTM, `c`.
   static func copyFinalStates(
     _ tape: Tape<T>, config: Seq2SeqConfiguration, batch b: Int, steps: Int,
-    h: UnsafeMutablePointer<T>, c: UnsafeMutablePointer<T>?, bidirectional: Bool = false
+    h: UnsafeMutablePointer<T>, c: UnsafeMutablePointer<T>?
   ) {
     let count = b * config.hiddenSize
     for layer in 0..<config.numLayers {
@@ -179,7 +182,7 @@ final class Seq2SeqPass<T: EngineScalar> {
       if let c, config.cell == .lstm { pairs.append((tape.cells[layer], c + layer * count)) }
       for (directions, out) in pairs {
         let forward = directions[0] + steps * count
-        if bidirectional {
+        if directions.count == 2 {
           for i in 0..<count { out[i] = forward[i] + directions[1][i] }
         } else {
           out.update(from: forward, count: count)
@@ -217,12 +220,8 @@ final class Seq2SeqPass<T: EngineScalar> {
     try engines(parameters).encoder.forward(encoderInput, tape: encoderTape, masks: masks?.encoder)
     Self.copyFinalStates(
       encoderTape, config: config, batch: batchSize, steps: sourceSteps, h: initialH,
-      c: initialC, bidirectional: config.bidirectionalEncoder)
-  }
-
-  /// What attention reads of the encoder (after `encode`).
-  private var encoderTop: UnsafePointer<T> {
-    Self.encoderOutputs(
+      c: initialC)
+    encoderTop = Self.encoderOutputs(
       encoderTape, config: config, batch: batchSize, steps: sourceSteps, sum: encoderSum)
   }
 

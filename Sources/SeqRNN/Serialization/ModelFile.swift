@@ -35,6 +35,16 @@ enum ModelFile {
   }
 
   /// Reads a configuration written by `configurationJSON`.
+  /// A configuration number added after the first file format (a dropout
+  /// rate): 0 when the file predates it, `.badFormat` when it is not a number.
+  static func optionalRate(_ json: JSONValue, _ key: String) throws(SeqRNNError) -> Float {
+    guard let value = json[key] else { return 0 }
+    guard let number = value.doubleValue else {
+      throw .badFormat("config field '\(key)' is not a number")
+    }
+    return Float(number)
+  }
+
   static func configuration(from json: JSONValue) throws(SeqRNNError) -> ModelConfiguration {
     func integer(_ key: String) throws(SeqRNNError) -> Int {
       guard let value = json[key]?.intValue else {
@@ -64,17 +74,10 @@ enum ModelFile {
       outputMode: try named("output_mode", \OutputMode.name),
       loss: try named("loss", \LossKind.name), seed: seed)
     // Fields added in 0.2 are optional, so files of 0.1 still load.
-    func rate(_ key: String) throws(SeqRNNError) -> Float {
-      guard let value = json[key] else { return 0 }
-      guard let number = value.doubleValue else {
-        throw .badFormat("config field '\(key)' is not a number")
-      }
-      return Float(number)
-    }
-    config.dropout = try rate("dropout")
-    config.headDropout = try rate("head_dropout")
-    config.recurrentDropout = try rate("recurrent_dropout")
-    config.zoneout = try rate("zoneout")
+    config.dropout = try optionalRate(json, "dropout")
+    config.headDropout = try optionalRate(json, "head_dropout")
+    config.recurrentDropout = try optionalRate(json, "recurrent_dropout")
+    config.zoneout = try optionalRate(json, "zoneout")
     if json["init"] != nil {
       config.initialization = try named("init", \InitializationScheme.name)
     }

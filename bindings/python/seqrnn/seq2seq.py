@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from . import _seqrnn
+from ._inputs import check_path
 from ._progress import ProgressBar
 from .callbacks import Callback, CallbackList, History
 from .errors import InvalidArgumentError, ShapeError, fail
@@ -457,14 +458,14 @@ class Seq2Seq:
         optimizer state, step count, schedules, the sampling and dropout random
         streams) and ``position``, an integer of your choosing such as the next
         batch, as one file, atomically."""
-        self._m.save_checkpoint(os.fspath(path), position)
+        self._m.save_checkpoint(check_path(path), position)
 
     @classmethod
     def load_checkpoint(cls, path: str | os.PathLike) -> tuple[Seq2Seq, int]:
         """Loads a checkpoint written by :meth:`save_checkpoint`: returns
         ``(model, position)``, a model that continues training exactly where
         the saved one stopped, and the saved position."""
-        handle, position = _seqrnn.Seq2Seq.load_checkpoint(os.fspath(path))
+        handle, position = _seqrnn.Seq2Seq.load_checkpoint(check_path(path))
         return cls(0, 0, _handle=handle), int(position)
 
     def close(self) -> None:
